@@ -1,0 +1,52 @@
+import { NIL, v5 as uuidv5 } from 'uuid';
+
+/**
+ * How a machine client is named in Directus.
+ *
+ * The identifier is the value the token carries for the client (Auth0: `sub`,
+ * which is `<clientId>@clients`). The Directus user id is derived from it the
+ * way the seed guide's hook did, so users that hook created keep matching.
+ */
+
+/** Auth0 writes a client-credentials token's `sub` as `<clientId>@clients`. */
+export const AUTH0_CLIENT_SUFFIX = '@clients';
+
+/** Longest identifier we accept; `directus_users.external_identifier` is a varchar(255). */
+export const MAX_IDENTIFIER_LENGTH = 255;
+
+// C0/C1 controls, DEL, and lone surrogates: never part of a real client id, and
+// dangerous in logs and tables.
+const UNSAFE_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+export function isValidIdentifier(value: unknown): value is string {
+	return (
+		typeof value === 'string' &&
+		value.length > 0 &&
+		value.length <= MAX_IDENTIFIER_LENGTH &&
+		value.trim() === value &&
+		!UNSAFE_CHARACTERS.test(value)
+	);
+}
+
+/** The Directus user id of a client: uuidv5(identifier, NIL). */
+export function userIdForIdentifier(identifier: string): string {
+	return uuidv5(identifier, NIL);
+}
+
+/**
+ * The identifier Auth0 puts in `sub` for a client id as the operator sees it in
+ * the Auth0 dashboard. Typing the full `...@clients` form gives the same result.
+ */
+export function identifierForClientId(clientId: string): string {
+	return clientId.endsWith(AUTH0_CLIENT_SUFFIX) ? clientId : `${clientId}${AUTH0_CLIENT_SUFFIX}`;
+}
+
+/** The client id an operator recognises, for display. */
+export function clientIdForIdentifier(identifier: string): string {
+	return identifier.endsWith(AUTH0_CLIENT_SUFFIX) ? identifier.slice(0, -AUTH0_CLIENT_SUFFIX.length) : identifier;
+}
+
+/** True when `userId` is the id this project (or the seed guide) gives to `identifier`. */
+export function isClientUser(user: { id: string; external_identifier: string | null }): boolean {
+	return user.external_identifier !== null && user.id === userIdForIdentifier(user.external_identifier);
+}

@@ -24,6 +24,8 @@ export interface KeyServer {
 	mode: KeyServerMode;
 	/** Whether `/.well-known/openid-configuration` exists (404 otherwise). */
 	discovery: boolean;
+	/** Members that replace those of the discovery document. */
+	discoveryOverrides: Record<string, unknown>;
 	/** Requests to the JWKS path, and to the discovery path. */
 	readonly counts: { jwks: number; discovery: number };
 	stop(): Promise<void>;
@@ -40,6 +42,7 @@ export async function startKeyServer(options: { trailingSlash?: boolean } = {}):
 		keys: [],
 		mode: { kind: 'ok' },
 		discovery: true,
+		discoveryOverrides: {},
 		counts,
 		stop: async () => {
 			for (const socket of sockets) socket.destroy();
@@ -93,7 +96,7 @@ export async function startKeyServer(options: { trailingSlash?: boolean } = {}):
 
 	function answer(path: string, res: ServerResponse): void {
 		if (path === '/.well-known/openid-configuration' && state.discovery) {
-			res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ issuer: state.issuer, jwks_uri: state.jwksUri }));
+			res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ issuer: state.issuer, jwks_uri: state.jwksUri, ...state.discoveryOverrides }));
 		} else if (path === '/.well-known/jwks.json') {
 			res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: state.keys }));
 		} else {

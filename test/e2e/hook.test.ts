@@ -4,8 +4,10 @@ import { after, before, describe, it } from 'node:test';
 import { startDirectus, type RunningDirectus } from '../../dev/directus-runtime.js';
 import { startOAuthServer, type RunningOAuthServer } from '../../dev/oauth-server.js';
 import { userIdForIdentifier } from '../../extension/core/identity.js';
-import { adminApi, api, errorCode, installBuiltExtension, removeRunFolder, runCli, runFolder, type CliResult } from '../support/e2e.js';
-import { READER_ROLE, seedSchema } from '../support/schema.js';
+import { adminApi, api, errorCode } from '../../dev/directus-api.js';
+import { installBuiltExtension } from '../../dev/extension-install.js';
+import { removeRunFolder, runCli, runFolder, type CliResult } from '../support/e2e.js';
+import { READER_ROLE, seedSchema } from '../../dev/sample-content.js';
 import { base64url, rsaKey, signToken, signWith } from '../support/tokens.js';
 
 const DIRECTUS_VERSION = process.env['BCC_TEST_DIRECTUS_VERSION'] ?? '12.4.0';

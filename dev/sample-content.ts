@@ -1,4 +1,4 @@
-import { adminApi } from './e2e.js';
+import { adminApi } from './directus-api.js';
 
 export const READER_ROLE = 'Article readers';
 export const EMPTY_ROLE = 'No access';

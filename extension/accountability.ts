@@ -23,15 +23,15 @@ interface ClientUserRow {
 export async function accountabilityForClient(
 	client: VerifiedClient,
 	base: Accountability,
-	knex: Knex,
+	options: { knex: Knex; timeoutMs: number },
 ): Promise<Accountability> {
+	const { knex, timeoutMs } = options;
 	let user: ClientUserRow | undefined;
 	try {
-		user = await knex
-			.select('id', 'role', 'status', 'external_identifier')
-			.from('directus_users')
-			.where({ id: client.userId })
-			.first();
+		user = await withDeadline(
+			knex.select('id', 'role', 'status', 'external_identifier').from('directus_users').where({ id: client.userId }).first(),
+			timeoutMs,
+		);
 	} catch (error) {
 		throw directoryUnavailable(error);
 	}
@@ -43,13 +43,33 @@ export async function accountabilityForClient(
 	if (user.status !== 'active') {
 		throw new TokenRefusedError('client_inactive', `Directus user status is ${user.status}`);
 	}
+	const { id, role } = user;
 	try {
-		const roles = await fetchRolesTree(user.role, { knex });
-		const { admin, app } = await fetchGlobalAccess({ user: user.id, roles, ip: base.ip ?? null }, { knex });
-		return { ...base, user: user.id, role: user.role, roles, admin, app };
+		return await withDeadline(
+			(async () => {
+				const roles = await fetchRolesTree(role, { knex });
+				const { admin, app } = await fetchGlobalAccess({ user: id, roles, ip: base.ip ?? null }, { knex });
+				return { ...base, user: id, role, roles, admin, app };
+			})(),
+			timeoutMs,
+		);
 	} catch (error) {
 		throw directoryUnavailable(error);
 	}
+}
+
+/**
+ * A database that hangs (pool exhausted, network black hole) must not hang the
+ * request: the caller gets 503 after the deadline while the query finishes or
+ * fails in the background.
+ */
+function withDeadline<T>(work: Promise<T>, timeoutMs: number): Promise<T> {
+	let timer: NodeJS.Timeout | undefined;
+	const deadline = new Promise<never>((_, reject) => {
+		timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+	});
+	work.catch(() => undefined); // a late failure after the deadline must not be an unhandled rejection
+	return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
 }
 
 function directoryUnavailable(error: unknown): TokenRefusedError {

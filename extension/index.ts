@@ -9,7 +9,7 @@ import {
 import type { Accountability } from '@directus/types';
 import type { Knex } from 'knex';
 import { accountabilityForClient } from './accountability.js';
-import { parseConfig } from './core/config.js';
+import { parseConfig, type VerifierConfig } from './core/config.js';
 import { ConfigError, REFUSAL_REASONS, TokenRefusedError } from './core/errors.js';
 import type { KeySetEvent } from './core/keys.js';
 import { createVerifier, type VerifiedClient } from './core/verifier.js';
@@ -23,22 +23,23 @@ const LOG_PREFIX = 'client-credentials:';
  * static tokens and public access work exactly as before.
  */
 export default defineHook(({ filter }, { env, logger }) => {
-	let verifier: ReturnType<typeof createVerifier>;
+	let config: VerifierConfig;
 	try {
-		verifier = createVerifier(parseConfig(env), { onKeyEvent: logKeyEvent });
+		config = parseConfig(env);
 	} catch (error) {
 		if (error instanceof ConfigError) {
 			logger.error(`${LOG_PREFIX} invalid configuration, client-credentials tokens will be refused: ${error.message}`);
 		}
 		throw error;
 	}
+	const verifier = createVerifier(config, { onKeyEvent: logKeyEvent });
 
 	async function authenticate(token: unknown, defaults: Accountability, database: Knex): Promise<Accountability> {
 		if (!verifier.owns(token)) return defaults;
 		let client: VerifiedClient | null = null;
 		try {
 			client = await verifier.verify(token);
-			const accountability = await accountabilityForClient(client, defaults, database);
+			const accountability = await accountabilityForClient(client, defaults, { knex: database, timeoutMs: config.directoryTimeoutMs });
 			logger.debug({ client: client.identifier, user: client.userId }, `${LOG_PREFIX} token accepted`);
 			return accountability;
 		} catch (error) {

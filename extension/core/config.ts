@@ -47,6 +47,8 @@ export interface VerifierConfig {
 	/** Longest token (characters) the hook will look at; longer ones are not ours. */
 	readonly maxTokenLength: number;
 	readonly keys: KeyFetchConfig;
+	/** Deadline for reading a client's user, roles and access from the database. */
+	readonly directoryTimeoutMs: number;
 }
 
 /** Environment as Directus hands it to extensions: values may already be cast to numbers, booleans or arrays. */
@@ -63,6 +65,7 @@ export const ENV = {
 	jwksCooldown: 'BCC_AUTH_JWKS_COOLDOWN',
 	jwksMaxAge: 'BCC_AUTH_JWKS_MAX_AGE',
 	jwksStaleMaxAge: 'BCC_AUTH_JWKS_STALE_MAX_AGE',
+	dbTimeout: 'BCC_AUTH_DB_TIMEOUT',
 } as const;
 
 export const DEFAULTS = {
@@ -72,6 +75,7 @@ export const DEFAULTS = {
 	jwksCooldownSeconds: 30,
 	jwksMaxAgeSeconds: 600,
 	jwksStaleMaxAgeSeconds: 3600,
+	dbTimeoutSeconds: 5,
 	maxTokenLength: 16 * 1024,
 	maxResponseBytes: 512 * 1024,
 } as const;
@@ -108,6 +112,7 @@ export function parseConfig(env: Environment): VerifierConfig {
 			staleMaxAgeMs: seconds(env, ENV.jwksStaleMaxAge, DEFAULTS.jwksStaleMaxAgeSeconds, { min: 0, max: 7 * 86400 }) * 1000,
 			maxResponseBytes: DEFAULTS.maxResponseBytes,
 		},
+		directoryTimeoutMs: seconds(env, ENV.dbTimeout, DEFAULTS.dbTimeoutSeconds, { min: 0.1, max: 60 }) * 1000,
 	};
 }
 

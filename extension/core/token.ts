@@ -34,11 +34,18 @@ export function parseToken(token: string): ParsedToken {
 	if (segments.length !== 3 || !COMPACT_JWS.test(token)) {
 		throw new TokenRefusedError('token_malformed', `expected 3 base64url segments, got ${segments.length}`);
 	}
-	const [headerSegment, payloadSegment] = segments as [string, string, string];
+	const [headerSegment, payloadSegment, signatureSegment] = segments as [string, string, string];
+	if (!isCanonicalBase64url(signatureSegment)) {
+		throw new TokenRefusedError('token_malformed', 'signature is not canonical base64url');
+	}
 	return {
 		header: decodeOrRefuse(headerSegment, 'header'),
 		payload: decodeOrRefuse(payloadSegment, 'payload'),
 	};
+}
+
+function isCanonicalBase64url(segment: string): boolean {
+	return Buffer.from(segment, 'base64url').toString('base64url') === segment;
 }
 
 function decodeOrRefuse(segment: string, part: string): JsonObject {
@@ -52,7 +59,10 @@ function decodeOrRefuse(segment: string, part: string): JsonObject {
 function decodeSegment(segment: string, { strict } = { strict: true }): JsonObject {
 	// Base64url without padding never has length 1 mod 4; Buffer would silently drop the stray character.
 	if (segment.length % 4 === 1) throw new Error('invalid base64url length');
-	const text = utf8.decode(Buffer.from(segment, 'base64url'));
+	const bytes = Buffer.from(segment, 'base64url');
+	// Unused trailing bits let one token be written several ways; only the canonical form is accepted.
+	if (strict && !isCanonicalBase64url(segment)) throw new Error('not canonical base64url');
+	const text = utf8.decode(bytes);
 	if (strict) assertNoDuplicateOrReservedKeys(text);
 	const value: unknown = JSON.parse(text);
 	if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new Error('not a JSON object');

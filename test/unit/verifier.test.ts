@@ -184,6 +184,17 @@ describe('verifier: keys and signatures', () => {
 		await assertRefused(fixture, fixture.token().replace(/\.[^.]+$/, '.'), 'signature_invalid');
 	});
 
+	it('refuses a signature written with non-zero unused trailing bits (same bytes, other string)', async () => {
+		const token = fixture.token();
+		const last = token.at(-1) as string;
+		const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+		// A 256-byte signature ends in a character of which only the top 2 bits count.
+		const twin = alphabet[alphabet.indexOf(last) ^ 1] as string;
+		const variant = token.slice(0, -1) + twin;
+		assert.deepEqual(Buffer.from(variant.split('.')[2] as string, 'base64url'), Buffer.from(token.split('.')[2] as string, 'base64url'));
+		await assertRefused(fixture, variant, 'token_malformed');
+	});
+
 	it('refuses a signature stripped to garbage', async () => {
 		await assertRefused(fixture, fixture.token().replace(/\.[^.]+$/, '.AAAA'), 'signature_invalid');
 	});

@@ -11,8 +11,17 @@ interface ClientUserRow {
 	external_identifier: string | null;
 }
 
+/** What decides a client's access: its user, the role tree root to leaf, and admin/app access. */
+export interface ClientStanding {
+	readonly user: string;
+	readonly role: string | null;
+	readonly roles: readonly string[];
+	readonly admin: boolean;
+	readonly app: boolean;
+}
+
 /**
- * The accountability Directus itself computes for a user with a static token
+ * Reads what Directus itself computes for a user with a static token
  * (api/src/utils/get-accountability-for-token.ts): the user, its role, the
  * role tree root to leaf, and admin/app access from the policies of the user
  * and its roles, filtered by the request IP. Reads only.
@@ -20,11 +29,11 @@ interface ClientUserRow {
  * Any database failure is `directory_unavailable` (503): a client is never let
  * in, nor passed on to Directus's own check, because the database is down.
  */
-export async function accountabilityForClient(
+export async function loadClientStanding(
 	client: VerifiedClient,
-	base: Accountability,
+	ip: string | null,
 	options: { knex: Knex; timeoutMs: number },
-): Promise<Accountability> {
+): Promise<ClientStanding> {
 	const { knex, timeoutMs } = options;
 	let user: ClientUserRow | undefined;
 	try {
@@ -48,14 +57,30 @@ export async function accountabilityForClient(
 		return await withDeadline(
 			(async () => {
 				const roles = await fetchRolesTree(role, { knex });
-				const { admin, app } = await fetchGlobalAccess({ user: id, roles, ip: base.ip ?? null }, { knex });
-				return { ...base, user: id, role, roles, admin, app };
+				const { admin, app } = await fetchGlobalAccess({ user: id, roles, ip }, { knex });
+				return { user: id, role, roles, admin, app };
 			})(),
 			timeoutMs,
 		);
 	} catch (error) {
 		throw directoryUnavailable(error);
 	}
+}
+
+/** The accountability Directus gets: the request's own fields (ip, user agent, origin) and the client's standing. */
+export function accountabilityOf(base: Accountability, standing: ClientStanding): Accountability {
+	const { user, role, roles, admin, app } = standing;
+	// A fresh roles array: whatever Directus or another extension does with it cannot change a cached standing.
+	return { ...base, user, role, roles: [...roles], admin, app };
+}
+
+/** One read of the database per request, no caching (what the hook did before the client directory). */
+export async function accountabilityForClient(
+	client: VerifiedClient,
+	base: Accountability,
+	options: { knex: Knex; timeoutMs: number },
+): Promise<Accountability> {
+	return accountabilityOf(base, await loadClientStanding(client, base.ip ?? null, options));
 }
 
 /**

@@ -1,10 +1,8 @@
 import type { IssuerConfig, SupportedAlgorithm } from './config.js';
 import { TokenRefusedError } from './errors.js';
 import { isValidIdentifier } from './identity.js';
+import { PROFILES } from './profiles.js';
 import type { JsonObject } from './token.js';
-
-/** Auth0 marks a client-credentials token with `gty`. */
-export const MACHINE_GRANT_TYPE = 'client-credentials';
 
 const MAX_KID_LENGTH = 256;
 const PRINTABLE_ASCII = /^[\x20-\x7e]+$/;
@@ -43,6 +41,8 @@ export function checkHeader(header: JsonObject, issuer: IssuerConfig): CheckedHe
 
 export interface ClaimContext {
 	readonly issuer: IssuerConfig;
+	/** The verified header (RFC 9068 marks access tokens there). */
+	readonly header: JsonObject;
 	/** The issuer exactly as the provider writes it. */
 	readonly canonicalIssuer: string;
 	readonly nowSeconds: number;
@@ -59,76 +59,126 @@ export interface CheckedClaims {
 /** Later than this is not a date anyone issues (year 5138); such values are refused rather than trusted. */
 const MAX_NUMERIC_DATE = 1e11;
 
-type ClaimCheck = (payload: JsonObject, context: ClaimContext) => void;
+/** One check of a verified payload; it throws a TokenRefusedError naming its claim. */
+interface ClaimCheck {
+	readonly name: string;
+	check(payload: JsonObject, context: ClaimContext): void;
+}
 
 /**
  * The claim checks of a verified payload, in a fixed order: identity of the
- * issuer and audience first, then the token kind, then time. Each failure
- * names its claim. Scopes come last (a 403 only for an otherwise good token).
+ * issuer and audience first, then the token kind and client, then time, and
+ * scopes last (a 403 only for an otherwise good token). What varies by
+ * provider comes from the issuer's profile and claim settings.
  */
-const CLAIM_CHECKS: ReadonlyArray<ClaimCheck> = [
-	function issuer(payload, { canonicalIssuer }) {
-		if (payload['iss'] !== canonicalIssuer) throw new TokenRefusedError('issuer_mismatch', 'iss differs from the provider\'s issuer');
+const CLAIM_CHECKS: readonly ClaimCheck[] = [
+	{
+		name: 'issuer',
+		check(payload, { canonicalIssuer }) {
+			if (payload['iss'] !== canonicalIssuer) throw new TokenRefusedError('issuer_mismatch', "iss differs from the provider's issuer");
+		},
 	},
-	function audience(payload, { issuer }) {
-		const aud = payload['aud'];
-		if (aud === undefined) throw new TokenRefusedError('audience_mismatch', 'aud missing');
-		const audiences = Array.isArray(aud) ? aud : [aud];
-		if (audiences.length === 0 || audiences.some((value) => typeof value !== 'string')) {
-			throw new TokenRefusedError('claim_invalid', 'aud is not a string or an array of strings');
-		}
-		if (!audiences.some((value) => issuer.audiences.includes(value as string))) {
-			throw new TokenRefusedError('audience_mismatch', 'aud does not name this API');
-		}
-	},
-	function numericDates(payload) {
-		for (const claim of ['exp', 'nbf', 'iat'] as const) {
+	{
+		name: 'audience',
+		check(payload, { issuer }) {
+			const claim = PROFILES[issuer.profile].audienceClaim;
 			const value = payload[claim];
-			if (value === undefined && claim !== 'exp') continue;
-			if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > MAX_NUMERIC_DATE) {
-				throw new TokenRefusedError('claim_invalid', value === undefined ? `${claim} missing` : `${claim} is not a valid NumericDate`);
+			if (value === undefined) throw new TokenRefusedError('audience_mismatch', `${claim} missing`);
+			const audiences = Array.isArray(value) && claim === 'aud' ? value : [value];
+			if (audiences.length === 0 || audiences.some((item) => typeof item !== 'string')) {
+				throw new TokenRefusedError('claim_invalid', `${claim} is not a string${claim === 'aud' ? ' or an array of strings' : ''}`);
 			}
-		}
+			if (!audiences.some((item) => issuer.audiences.includes(item as string))) {
+				throw new TokenRefusedError('audience_mismatch', `${claim} does not name this API`);
+			}
+		},
 	},
-	function machineToken(payload) {
-		if (payload['gty'] !== MACHINE_GRANT_TYPE) {
-			throw new TokenRefusedError('not_machine_token', `gty is ${describe(payload['gty'])}, not ${MACHINE_GRANT_TYPE}`);
-		}
+	{
+		name: 'dates',
+		check(payload) {
+			for (const claim of ['exp', 'nbf', 'iat'] as const) {
+				const value = payload[claim];
+				if (value === undefined && claim !== 'exp') continue;
+				if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > MAX_NUMERIC_DATE) {
+					throw new TokenRefusedError('claim_invalid', value === undefined ? `${claim} missing` : `${claim} is not a valid NumericDate`);
+				}
+			}
+		},
 	},
-	function clientIdentifier(payload) {
-		if (!isValidIdentifier(payload['sub'])) throw new TokenRefusedError('client_id_invalid', 'sub is missing or not a usable client identifier');
+	{
+		name: 'client identifier',
+		check(payload, { issuer }) {
+			const claim = issuer.clientIdClaims.find((name) => payload[name] !== undefined);
+			if (claim === undefined) throw new TokenRefusedError('client_id_invalid', `none of ${issuer.clientIdClaims.join(', ')} present`);
+			if (!isValidIdentifier(payload[claim])) throw new TokenRefusedError('client_id_invalid', `${claim} is not a usable client identifier`);
+		},
 	},
-	function scopeType(payload) {
-		const scope = payload['scope'];
-		if (scope !== undefined && typeof scope !== 'string') throw new TokenRefusedError('claim_invalid', 'scope is not a string');
+	{
+		name: 'token kind',
+		check(payload, context) {
+			const problem = PROFILES[context.issuer.profile].notMachineToken(context.header, payload, identifierOf(payload, context));
+			if (problem !== null) throw new TokenRefusedError('not_machine_token', problem);
+		},
 	},
-	function lifetime(payload, { nowSeconds, clockToleranceSeconds }) {
-		const exp = payload['exp'] as number;
-		const nbf = payload['nbf'] as number | undefined;
-		const iat = payload['iat'] as number | undefined;
-		if (nowSeconds - clockToleranceSeconds >= exp) throw new TokenRefusedError('token_expired', 'exp is in the past');
-		if (nbf !== undefined && nowSeconds + clockToleranceSeconds < nbf) throw new TokenRefusedError('token_not_yet_valid', 'nbf is in the future');
-		if (iat !== undefined && nowSeconds + clockToleranceSeconds < iat) throw new TokenRefusedError('token_not_yet_valid', 'iat is in the future');
+	{
+		name: 'scope format',
+		check(payload, { issuer }) {
+			scopesOf(payload, issuer);
+		},
 	},
-	function requiredScopes(payload, { issuer }) {
-		const granted = scopesOf(payload);
-		const missing = issuer.requiredScopes.filter((scope) => !granted.includes(scope));
-		if (missing.length > 0) throw new TokenRefusedError('scope_missing', `missing scope ${missing.join(' ')}`);
+	{
+		name: 'lifetime',
+		check(payload, { nowSeconds, clockToleranceSeconds }) {
+			const exp = payload['exp'] as number;
+			const nbf = payload['nbf'] as number | undefined;
+			const iat = payload['iat'] as number | undefined;
+			if (nowSeconds - clockToleranceSeconds >= exp) throw new TokenRefusedError('token_expired', 'exp is in the past');
+			if (nbf !== undefined && nowSeconds + clockToleranceSeconds < nbf) throw new TokenRefusedError('token_not_yet_valid', 'nbf is in the future');
+			if (iat !== undefined && nowSeconds + clockToleranceSeconds < iat) throw new TokenRefusedError('token_not_yet_valid', 'iat is in the future');
+		},
+	},
+	{
+		name: 'required scopes',
+		check(payload, { issuer }) {
+			const granted = scopesOf(payload, issuer);
+			const missing = issuer.requiredScopes.filter((scope) => !granted.includes(scope));
+			if (missing.length > 0) throw new TokenRefusedError('scope_missing', `missing scope ${missing.join(' ')}`);
+		},
 	},
 ];
 
-export function checkClaims(payload: JsonObject, context: ClaimContext): CheckedClaims {
-	for (const check of CLAIM_CHECKS) check(payload, context);
+/** Reports each check's outcome; used by `bcc-cc check` to explain a token. */
+export type TraceStep = (step: { name: string; ok: boolean; detail: string }) => void;
+
+export function checkClaims(payload: JsonObject, context: ClaimContext, trace?: TraceStep): CheckedClaims {
+	for (const { name, check } of CLAIM_CHECKS) {
+		try {
+			check(payload, context);
+		} catch (error) {
+			if (error instanceof TokenRefusedError) trace?.({ name, ok: false, detail: `${error.reason}: ${error.detail}` });
+			throw error;
+		}
+		trace?.({ name, ok: true, detail: 'ok' });
+	}
 	return {
-		identifier: payload['sub'] as string,
-		scopes: scopesOf(payload),
+		identifier: identifierOf(payload, context),
+		scopes: scopesOf(payload, context.issuer),
 		expiresAt: payload['exp'] as number,
 	};
 }
 
-function scopesOf(payload: JsonObject): string[] {
-	const scope = payload['scope'];
-	return typeof scope === 'string' ? scope.split(' ').filter((item) => item !== '') : [];
+function identifierOf(payload: JsonObject, { issuer }: ClaimContext): string {
+	const claim = issuer.clientIdClaims.find((name) => payload[name] !== undefined) as string;
+	return payload[claim] as string;
+}
+
+/** Scopes in the shape the issuer's profile writes them; any other shape is refused. */
+function scopesOf(payload: JsonObject, { scopeClaim, scopeFormat }: IssuerConfig): string[] {
+	const value = payload[scopeClaim];
+	if (value === undefined) return [];
+	if (typeof value === 'string' && scopeFormat !== 'array') return value.split(' ').filter((item) => item !== '');
+	if (Array.isArray(value) && scopeFormat !== 'string' && value.every((item) => typeof item === 'string')) return value as string[];
+	throw new TokenRefusedError('claim_invalid', `${scopeClaim} is not ${scopeFormat === 'either' ? 'a string or an array of strings' : `a${scopeFormat === 'array' ? 'n array of strings' : ' string'}`}`);
 }
 
 /** A short, log-safe rendering of an untrusted value. */

@@ -1,5 +1,6 @@
 import type { Algorithm } from 'jsonwebtoken';
 import { ConfigError } from './errors.js';
+import { isProfileName, PROFILE_NAMES, PROFILES, type ProfileName, type ScopeFormat } from './profiles.js';
 
 /** Asymmetric algorithms jsonwebtoken can verify with a public key from a JWKS. */
 export const SUPPORTED_ALGORITHMS = [
@@ -26,6 +27,12 @@ export interface IssuerConfig {
 	readonly jwksUri: string | null;
 	readonly requiredScopes: readonly string[];
 	readonly algorithms: readonly SupportedAlgorithm[];
+	readonly profile: ProfileName;
+	/** Claims holding the client's identifier (the profile's, unless overridden); first present wins. */
+	readonly clientIdClaims: readonly string[];
+	/** Claim holding the scopes (the profile's, unless overridden), and its shape. */
+	readonly scopeClaim: string;
+	readonly scopeFormat: ScopeFormat;
 }
 
 export interface KeyFetchConfig {
@@ -49,14 +56,20 @@ export interface VerifierConfig {
 	readonly keys: KeyFetchConfig;
 	/** Deadline for reading a client's user, roles and access from the database. */
 	readonly directoryTimeoutMs: number;
+	/** How long a client's user, roles and access are reused before the database is read again (0: never reused). */
+	readonly cacheTtlMs: number;
 }
 
 /** Environment as Directus hands it to extensions: values may already be cast to numbers, booleans or arrays. */
 export type Environment = Readonly<Record<string, unknown>>;
 
 export const ENV = {
+	issuers: 'BCC_AUTH_ISSUERS',
 	issuer: 'BCC_AUTH_ISSUER',
 	audience: 'BCC_AUTH_AUDIENCE',
+	profile: 'BCC_AUTH_PROFILE',
+	clientIdClaim: 'BCC_AUTH_CLIENT_ID_CLAIM',
+	scopeClaim: 'BCC_AUTH_SCOPE_CLAIM',
 	jwksUri: 'BCC_AUTH_JWKS_URI',
 	requiredScopes: 'BCC_AUTH_REQUIRED_SCOPES',
 	algorithms: 'BCC_AUTH_ALGORITHMS',
@@ -66,9 +79,11 @@ export const ENV = {
 	jwksMaxAge: 'BCC_AUTH_JWKS_MAX_AGE',
 	jwksStaleMaxAge: 'BCC_AUTH_JWKS_STALE_MAX_AGE',
 	dbTimeout: 'BCC_AUTH_DB_TIMEOUT',
+	cacheTtl: 'BCC_AUTH_CACHE_TTL',
 } as const;
 
 export const DEFAULTS = {
+	profile: 'auth0' as ProfileName,
 	algorithms: ['RS256'] as SupportedAlgorithm[],
 	clockToleranceSeconds: 5,
 	jwksTimeoutSeconds: 5,
@@ -76,6 +91,7 @@ export const DEFAULTS = {
 	jwksMaxAgeSeconds: 600,
 	jwksStaleMaxAgeSeconds: 3600,
 	dbTimeoutSeconds: 5,
+	cacheTtlSeconds: 5,
 	maxTokenLength: 16 * 1024,
 	maxResponseBytes: 512 * 1024,
 } as const;
@@ -88,18 +104,18 @@ const MAX_CLOCK_TOLERANCE_SECONDS = 300;
  * message an operator can act on instead of refusing every token later.
  */
 export function parseConfig(env: Environment): VerifierConfig {
-	const issuer = parseIssuer(env);
-	const issuerConfig: IssuerConfig = {
-		issuer,
-		routingKey: routingKeyFor(issuer),
-		audiences: requiredList(env, ENV.audience),
-		jwksUri: optionalUrl(env, ENV.jwksUri),
-		requiredScopes: optionalList(env, ENV.requiredScopes, /\s+/) ?? [],
-		algorithms: parseAlgorithms(env),
-	};
+	const issuers = [...issuersFromVariables(env), ...issuersFromJson(env)];
+	if (issuers.length === 0) {
+		throw new ConfigError(ENV.issuer, 'is required (the token issuer, for Auth0 "https://<tenant>.auth0.com/"), or set BCC_AUTH_ISSUERS');
+	}
+	const seen = new Set<string>();
+	for (const issuer of issuers) {
+		if (seen.has(issuer.routingKey)) throw new ConfigError(ENV.issuers, `issuer ${issuer.issuer} is configured twice`);
+		seen.add(issuer.routingKey);
+	}
 
 	return {
-		issuers: [issuerConfig],
+		issuers,
 		clockToleranceSeconds: seconds(env, ENV.clockTolerance, DEFAULTS.clockToleranceSeconds, {
 			min: 0,
 			max: MAX_CLOCK_TOLERANCE_SECONDS,
@@ -113,7 +129,86 @@ export function parseConfig(env: Environment): VerifierConfig {
 			maxResponseBytes: DEFAULTS.maxResponseBytes,
 		},
 		directoryTimeoutMs: seconds(env, ENV.dbTimeout, DEFAULTS.dbTimeoutSeconds, { min: 0.1, max: 60 }) * 1000,
+		cacheTtlMs: seconds(env, ENV.cacheTtl, DEFAULTS.cacheTtlSeconds, { min: 0, max: 300 }) * 1000,
 	};
+}
+
+/**
+ * One issuer's settings, read from the BCC_AUTH_* variables or from one entry
+ * of BCC_AUTH_ISSUERS; `name(field)` is what an error message calls the field.
+ */
+interface IssuerSource {
+	get(field: IssuerField): unknown;
+	name(field: IssuerField): string;
+}
+
+type IssuerField = 'issuer' | 'audience' | 'profile' | 'clientIdClaim' | 'scopeClaim' | 'jwksUri' | 'requiredScopes' | 'algorithms';
+
+const ISSUER_FIELDS: readonly IssuerField[] = ['issuer', 'audience', 'profile', 'clientIdClaim', 'scopeClaim', 'jwksUri', 'requiredScopes', 'algorithms'];
+
+/** BCC_AUTH_ISSUER (one issuer, or several sharing the other settings, e.g. Entra's v1 and v2 forms of one tenant). */
+function issuersFromVariables(env: Environment): IssuerConfig[] {
+	const source: IssuerSource = { get: (field) => env[ENV[field]], name: (field) => ENV[field] };
+	const issuers = optionalList(source, 'issuer', /[\s,]+/);
+	if (issuers === null) return [];
+	return issuers.map((issuer) => issuerConfig(source, issuer));
+}
+
+/** BCC_AUTH_ISSUERS: a JSON array of issuer objects, for issuers that differ in more than their name. */
+function issuersFromJson(env: Environment): IssuerConfig[] {
+	let raw = env[ENV.issuers];
+	if (raw === undefined || raw === null || raw === '') return [];
+	if (typeof raw === 'string') {
+		try {
+			raw = JSON.parse(raw);
+		} catch {
+			throw new ConfigError(ENV.issuers, 'is not valid JSON (expected an array of issuer objects)');
+		}
+	}
+	if (!Array.isArray(raw) || raw.length === 0) throw new ConfigError(ENV.issuers, 'must be a non-empty JSON array of issuer objects');
+	return raw.map((entry: unknown, index) => {
+		const label = `${ENV.issuers}[${index}]`;
+		if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) throw new ConfigError(label, 'must be an object');
+		const record = entry as Record<string, unknown>;
+		for (const key of Object.keys(record)) {
+			if (!(ISSUER_FIELDS as readonly string[]).includes(key)) {
+				throw new ConfigError(`${label}.${key}`, `is not a known setting (known: ${ISSUER_FIELDS.join(', ')})`);
+			}
+		}
+		const source: IssuerSource = { get: (field) => record[field], name: (field) => `${label}.${field}` };
+		const issuer = optionalString(source, 'issuer');
+		if (issuer === null) throw new ConfigError(source.name('issuer'), 'is required');
+		return issuerConfig(source, issuer);
+	});
+}
+
+function issuerConfig(source: IssuerSource, issuer: string): IssuerConfig {
+	checkUrl(source.name('issuer'), issuer);
+	const profile = parseProfile(source);
+	return {
+		issuer,
+		routingKey: routingKeyFor(issuer),
+		audiences: requiredList(source, 'audience', profile),
+		jwksUri: optionalUrl(source, 'jwksUri'),
+		requiredScopes: optionalList(source, 'requiredScopes', /\s+/) ?? [],
+		algorithms: parseAlgorithms(source),
+		profile,
+		clientIdClaims: optionalList(source, 'clientIdClaim', /[\s,]+/) ?? PROFILES[profile].clientIdClaims,
+		...scopeSettings(source, profile),
+	};
+}
+
+/** An overridden scope claim may be a string or an array: we cannot know how an unlisted provider writes it. */
+function scopeSettings(source: IssuerSource, profile: ProfileName): { scopeClaim: string; scopeFormat: ScopeFormat } {
+	const claim = optionalString(source, 'scopeClaim');
+	return claim === null ? { scopeClaim: PROFILES[profile].scopeClaim, scopeFormat: PROFILES[profile].scopeFormat } : { scopeClaim: claim, scopeFormat: 'either' };
+}
+
+function parseProfile(source: IssuerSource): ProfileName {
+	const value = optionalString(source, 'profile');
+	if (value === null) return DEFAULTS.profile;
+	if (!isProfileName(value)) throw new ConfigError(source.name('profile'), `"${value}" is not one of ${PROFILE_NAMES.join(', ')}`);
+	return value;
 }
 
 /** `https://tenant.auth0.com/` and `https://tenant.auth0.com` route to the same issuer entry. */
@@ -121,21 +216,14 @@ export function routingKeyFor(issuer: string): string {
 	return issuer.endsWith('/') ? issuer.slice(0, -1) : issuer;
 }
 
-function parseIssuer(env: Environment): string {
-	const value = optionalString(env, ENV.issuer);
-	if (value === null) throw new ConfigError(ENV.issuer, 'is required (the token issuer, for Auth0 "https://<tenant>.auth0.com/")');
-	checkUrl(ENV.issuer, value);
-	return value;
-}
-
-function parseAlgorithms(env: Environment): SupportedAlgorithm[] {
-	const listed = optionalList(env, ENV.algorithms, /[\s,]+/);
+function parseAlgorithms(source: IssuerSource): SupportedAlgorithm[] {
+	const listed = optionalList(source, 'algorithms', /[\s,]+/);
 	if (listed === null) return [...DEFAULTS.algorithms];
 	const supported: readonly string[] = SUPPORTED_ALGORITHMS;
 	for (const algorithm of listed) {
 		if (!supported.includes(algorithm)) {
 			throw new ConfigError(
-				ENV.algorithms,
+				source.name('algorithms'),
 				`"${algorithm}" is not supported; use some of ${SUPPORTED_ALGORITHMS.join(', ')} (symmetric algorithms and "none" are never accepted)`,
 			);
 		}
@@ -143,33 +231,37 @@ function parseAlgorithms(env: Environment): SupportedAlgorithm[] {
 	return listed as SupportedAlgorithm[];
 }
 
-function optionalString(env: Environment, name: string): string | null {
-	const raw = env[name];
+/** A value as text. Directus casts env values: one with commas arrives as an array, digits as a number. */
+function textOf(raw: unknown): string | null {
 	if (raw === undefined || raw === null) return null;
-	// Directus casts env values: a value with commas arrives as an array, digits as a number.
 	const text = Array.isArray(raw) ? raw.map(String).join(',') : String(raw);
 	const trimmed = text.trim();
 	return trimmed === '' ? null : trimmed;
 }
 
-function optionalList(env: Environment, name: string, separator: RegExp): string[] | null {
-	const raw = env[name];
-	const items = Array.isArray(raw)
-		? raw.flatMap((item) => String(item).split(separator))
-		: (optionalString(env, name)?.split(separator) ?? []);
+function optionalString(source: IssuerSource, field: IssuerField): string | null {
+	return textOf(source.get(field));
+}
+
+function optionalList(source: IssuerSource, field: IssuerField, separator: RegExp): string[] | null {
+	const raw = source.get(field);
+	const items = Array.isArray(raw) ? raw.flatMap((item) => String(item).split(separator)) : (textOf(raw)?.split(separator) ?? []);
 	const cleaned = items.map((item) => item.trim()).filter((item) => item !== '');
 	return cleaned.length === 0 ? null : cleaned;
 }
 
-function requiredList(env: Environment, name: string): string[] {
-	const list = optionalList(env, name, /,/);
-	if (list === null) throw new ConfigError(name, 'is required (the API identifier your tokens carry in "aud")');
+function requiredList(source: IssuerSource, field: IssuerField, profile: ProfileName): string[] {
+	const list = optionalList(source, field, /,/);
+	if (list === null) {
+		const what = PROFILES[profile].audienceClaim === 'client_id' ? 'the app client ids whose tokens are accepted (Cognito tokens have no "aud")' : 'the API identifier your tokens carry in "aud"';
+		throw new ConfigError(source.name(field), `is required (${what})`);
+	}
 	return list;
 }
 
-function optionalUrl(env: Environment, name: string): string | null {
-	const value = optionalString(env, name);
-	if (value !== null) checkUrl(name, value);
+function optionalUrl(source: IssuerSource, field: IssuerField): string | null {
+	const value = optionalString(source, field);
+	if (value !== null) checkUrl(source.name(field), value);
 	return value;
 }
 
@@ -188,7 +280,7 @@ function checkUrl(name: string, value: string): void {
 }
 
 function seconds(env: Environment, name: string, fallback: number, range: { min: number; max: number }): number {
-	const value = optionalString(env, name);
+	const value = textOf(env[name]);
 	if (value === null) return fallback;
 	const parsed = Number(value);
 	if (!Number.isFinite(parsed) || parsed < range.min || parsed > range.max) {

@@ -1,15 +1,15 @@
 import { NIL, v5 as uuidv5 } from 'uuid';
+import { AUTH0_CLIENT_SUFFIX, PROFILES, type ProfileName } from './profiles.js';
+
+export { AUTH0_CLIENT_SUFFIX };
 
 /**
  * How a machine client is named in Directus.
  *
  * The identifier is the value the token carries for the client (Auth0: `sub`,
- * which is `<clientId>@clients`). The Directus user id is derived from it the
+ * which is `<clientId>@clients`; other providers: see profiles.ts). The Directus user id is derived from it the
  * way the seed guide's hook did, so users that hook created keep matching.
  */
-
-/** Auth0 writes a client-credentials token's `sub` as `<clientId>@clients`. */
-export const AUTH0_CLIENT_SUFFIX = '@clients';
 
 /** Longest identifier we accept; `directus_users.external_identifier` is a varchar(255). */
 export const MAX_IDENTIFIER_LENGTH = 255;
@@ -34,11 +34,12 @@ export function userIdForIdentifier(identifier: string): string {
 }
 
 /**
- * The identifier Auth0 puts in `sub` for a client id as the operator sees it in
- * the Auth0 dashboard. Typing the full `...@clients` form gives the same result.
+ * The identifier a provider's token carries for a client id as the operator
+ * sees it in the provider's console (Auth0: `<clientId>@clients`; typing the
+ * full `...@clients` form gives the same result).
  */
-export function identifierForClientId(clientId: string): string {
-	return clientId.endsWith(AUTH0_CLIENT_SUFFIX) ? clientId : `${clientId}${AUTH0_CLIENT_SUFFIX}`;
+export function identifierForClientId(clientId: string, profile: ProfileName = 'auth0'): string {
+	return PROFILES[profile].identifierForClientId(clientId);
 }
 
 /** The client id an operator recognises, for display. */

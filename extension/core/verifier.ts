@@ -1,5 +1,5 @@
 import jwt from 'jsonwebtoken';
-import { checkClaims, checkHeader, type CheckedClaims } from './claims.js';
+import { checkClaims, checkHeader, type TraceStep } from './claims.js';
 import type { IssuerConfig, VerifierConfig } from './config.js';
 import { routingKeyFor } from './config.js';
 import { TokenRefusedError } from './errors.js';
@@ -27,11 +27,16 @@ export interface VerifierOptions {
 	readonly onKeyEvent?: (event: KeySetEvent) => void;
 }
 
+export interface VerifyOptions {
+	/** Called with each step's outcome, in order; for `bcc-cc check`. */
+	readonly trace?: TraceStep;
+}
+
 export interface Verifier {
 	/** True when the token is a JWT from a configured issuer, i.e. this hook must accept or refuse it. */
 	owns(token: unknown): token is string;
 	/** Verifies an owned token; throws TokenRefusedError with the reason. */
-	verify(token: string): Promise<VerifiedClient>;
+	verify(token: string, options?: VerifyOptions): Promise<VerifiedClient>;
 	/** The key set of each issuer, by routing key; for diagnostics and benchmarks. */
 	readonly keySets: ReadonlyMap<string, RemoteKeySet>;
 }
@@ -63,35 +68,51 @@ export function createVerifier(config: VerifierConfig, options: VerifierOptions 
 		owns(token: unknown): token is string {
 			return issuerOf(token) !== null;
 		},
-		async verify(token: string): Promise<VerifiedClient> {
-			const issuer = issuerOf(token);
-			if (issuer === null) throw new TokenRefusedError('token_malformed', 'not a token from a configured issuer');
-			const { header, payload } = parseToken(token);
-			const { alg, kid } = checkHeader(header, issuer);
-			let claims: CheckedClaims;
-			let canonicalIssuer: string;
+		async verify(token: string, options: VerifyOptions = {}): Promise<VerifiedClient> {
+			const { trace } = options;
+			const step = async <T>(name: string, work: () => T | Promise<T>): Promise<T> => {
+				try {
+					const result = await work();
+					trace?.({ name, ok: true, detail: 'ok' });
+					return result;
+				} catch (error) {
+					if (error instanceof TokenRefusedError) trace?.({ name, ok: false, detail: `${error.reason}: ${error.detail}` });
+					throw error;
+				}
+			};
+			const issuer = await step('issuer routing', () => {
+				const routed = issuerOf(token);
+				if (routed === null) throw new TokenRefusedError('token_malformed', 'not a token from a configured issuer');
+				return routed;
+			});
+			const { header, payload } = await step('structure', () => parseToken(token));
+			const { alg, kid } = await step('header', () => checkHeader(header, issuer));
 			try {
-				const resolved = await (keySets.get(issuer.routingKey) as RemoteKeySet).getKey(kid);
-				canonicalIssuer = resolved.canonicalIssuer;
-				assertKeyFitsAlgorithm(resolved.key, alg);
-				verifySignature(token, resolved.key, alg);
-				claims = checkClaims(payload, {
-					issuer,
-					canonicalIssuer,
-					nowSeconds: now() / 1000,
-					clockToleranceSeconds: config.clockToleranceSeconds,
-				});
+				const resolved = await step('key', () => (keySets.get(issuer.routingKey) as RemoteKeySet).getKey(kid));
+				await step('key fits algorithm', () => assertKeyFitsAlgorithm(resolved.key, alg));
+				await step('signature', () => verifySignature(token, resolved.key, alg));
+				const claims = checkClaims(
+					payload,
+					{
+						issuer,
+						header,
+						canonicalIssuer: resolved.canonicalIssuer,
+						nowSeconds: now() / 1000,
+						clockToleranceSeconds: config.clockToleranceSeconds,
+					},
+					trace,
+				);
+				return {
+					issuer: resolved.canonicalIssuer,
+					identifier: claims.identifier,
+					userId: userIdForIdentifier(claims.identifier),
+					scopes: claims.scopes,
+					expiresAt: claims.expiresAt,
+				};
 			} catch (error) {
 				if (error instanceof TokenRefusedError) error.kid = kid;
 				throw error;
 			}
-			return {
-				issuer: canonicalIssuer,
-				identifier: claims.identifier,
-				userId: userIdForIdentifier(claims.identifier),
-				scopes: claims.scopes,
-				expiresAt: claims.expiresAt,
-			};
 		},
 	};
 }

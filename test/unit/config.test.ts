@@ -83,4 +83,58 @@ describe('parseConfig', () => {
 	it('refuses a JWKS timeout of zero', () => {
 		assert.equal(configErrorFor({ ...minimal, BCC_AUTH_JWKS_TIMEOUT: '0' }).variable, 'BCC_AUTH_JWKS_TIMEOUT');
 	});
+
+	it('defaults to the auth0 profile and its claims', () => {
+		const [issuer] = parseConfig(minimal).issuers;
+		assert.equal(issuer?.profile, 'auth0');
+		assert.deepEqual(issuer?.clientIdClaims, ['sub']);
+		assert.equal(issuer?.scopeClaim, 'scope');
+	});
+
+	it('refuses an unknown profile, naming it', () => {
+		assert.match(configErrorFor({ ...minimal, BCC_AUTH_PROFILE: 'google' }).message, /^BCC_AUTH_PROFILE: "google" is not one of auth0, keycloak/);
+	});
+
+	it('explains what the audience is for Cognito', () => {
+		assert.match(configErrorFor({ BCC_AUTH_ISSUER: minimal.BCC_AUTH_ISSUER, BCC_AUTH_PROFILE: 'cognito' }).message, /app client ids/);
+	});
+
+	it('reads several issuers from BCC_AUTH_ISSUER, sharing the other settings', () => {
+		const config = parseConfig({ ...minimal, BCC_AUTH_ISSUER: 'https://a.example.com/ https://b.example.com/' });
+		assert.deepEqual(config.issuers.map((issuer) => issuer.routingKey), ['https://a.example.com', 'https://b.example.com']);
+		assert.deepEqual(config.issuers[1]?.audiences, ['https://api.example.com']);
+	});
+
+	it('reads BCC_AUTH_ISSUERS as JSON text or as the array Directus already parsed', () => {
+		const entries = [
+			{ issuer: 'https://a.eu.auth0.com/', audience: 'x' },
+			{ issuer: 'https://sso.example.org/realms/r', audience: ['directus', 'other'], profile: 'keycloak', requiredScopes: 'read write' },
+		];
+		for (const value of [JSON.stringify(entries), entries]) {
+			const config = parseConfig({ BCC_AUTH_ISSUERS: value });
+			assert.equal(config.issuers.length, 2);
+			assert.equal(config.issuers[1]?.profile, 'keycloak');
+			assert.deepEqual(config.issuers[1]?.audiences, ['directus', 'other']);
+			assert.deepEqual(config.issuers[1]?.requiredScopes, ['read', 'write']);
+			assert.deepEqual(config.issuers[1]?.clientIdClaims, ['client_id', 'clientId']);
+		}
+	});
+
+	const badIssuers: Array<[string, unknown, string, RegExp]> = [
+		['not JSON', '[{', 'BCC_AUTH_ISSUERS', /not valid JSON/],
+		['not an array', '{"issuer":"https://a/"}', 'BCC_AUTH_ISSUERS', /non-empty JSON array/],
+		['an entry that is not an object', '["https://a/"]', 'BCC_AUTH_ISSUERS[0]', /must be an object/],
+		['an entry without issuer', '[{"audience":"x"}]', 'BCC_AUTH_ISSUERS[0].issuer', /is required/],
+		['an entry without audience', '[{"issuer":"https://a.example.com/"}]', 'BCC_AUTH_ISSUERS[0].audience', /is required/],
+		['a misspelt setting', '[{"issuer":"https://a.example.com/","audience":"x","audiance":"y"}]', 'BCC_AUTH_ISSUERS[0].audiance', /not a known setting/],
+		['a bad profile in the second entry', '[{"issuer":"https://a.example.com/","audience":"x"},{"issuer":"https://b.example.com/","audience":"x","profile":"nope"}]', 'BCC_AUTH_ISSUERS[1].profile', /not one of/],
+		['the same issuer twice (slash or not)', '[{"issuer":"https://a.example.com/","audience":"x"},{"issuer":"https://a.example.com","audience":"y"}]', 'BCC_AUTH_ISSUERS', /configured twice/],
+	];
+	for (const [name, value, variable, message] of badIssuers) {
+		it(`refuses BCC_AUTH_ISSUERS with ${name}`, () => {
+			const error = configErrorFor({ BCC_AUTH_ISSUERS: value });
+			assert.equal(error.variable, variable);
+			assert.match(error.message, message);
+		});
+	}
 });

@@ -320,3 +320,25 @@ it('a fresh RSA key pair is at least 2048 bits (test helper sanity)', () => {
 	const { publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
 	assert.equal(publicKey.asymmetricKeyDetails?.modulusLength, 2048);
 });
+
+describe('verifier: trace', () => {
+	let fixture: VerifierFixture;
+	before(async () => (fixture = await verifierFixture({ BCC_AUTH_REQUIRED_SCOPES: 'read:items' })));
+	after(() => fixture.stop());
+
+	it('reports every step of an accepted token, in order', async () => {
+		const steps: Array<{ name: string; ok: boolean }> = [];
+		await fixture.verifier.verify(fixture.token(), { trace: ({ name, ok }) => steps.push({ name, ok }) });
+		assert.deepEqual(
+			steps.map((step) => step.name),
+			['issuer routing', 'structure', 'header', 'key', 'key fits algorithm', 'signature', 'issuer', 'audience', 'dates', 'client identifier', 'token kind', 'scope format', 'lifetime', 'required scopes'],
+		);
+		assert.ok(steps.every((step) => step.ok));
+	});
+
+	it('stops at the failing step and names the reason', async () => {
+		const steps: Array<{ name: string; ok: boolean; detail: string }> = [];
+		await assert.rejects(fixture.verifier.verify(fixture.token({ aud: 'nope' }), { trace: (step) => steps.push(step) }));
+		assert.deepEqual(steps.at(-1), { name: 'audience', ok: false, detail: 'audience_mismatch: aud does not name this API' });
+	});
+});

@@ -1,0 +1,101 @@
+import type { Accountability } from '@directus/types';
+import type { Knex } from 'knex';
+import { accountabilityOf, type ClientStanding } from './accountability.js';
+import { BoundedCache } from './bounded-cache.js';
+import type { VerifiedClient } from './core/verifier.js';
+
+/** Default size limit (client user x request IP pairs): see docs/scaling.md. */
+export const DIRECTORY_MAX_ENTRIES = 10_000;
+
+/** Reads a client's standing from the database (accountability.ts `loadClientStanding`). */
+export type StandingLoader = (client: VerifiedClient, ip: string | null, knex: Knex) => Promise<ClientStanding>;
+
+export interface ClientDirectoryOptions {
+	readonly load: StandingLoader;
+	/** How long an answer is reused; 0 reads the database on every request. */
+	readonly ttlMs: number;
+	readonly maxEntries?: number;
+	readonly now?: () => number;
+}
+
+/**
+ * Each client's standing (user, role tree, admin/app access), read from the
+ * database once and reused for `ttlMs`.
+ *
+ * - Keyed by user, identifier and request IP: policies with `ip_access` make
+ *   admin/app depend on the IP, so an answer for one IP is never used for another.
+ * - Only answers that let a client in are stored; a refusal (unknown, suspended,
+ *   database down) is read again on the next request, so re-provisioning is instant.
+ * - Concurrent requests of one client share one database read.
+ * - `invalidateUsers`/`invalidateAll` drop answers at once. A read that was already
+ *   running when they were called may still answer its own request (it started
+ *   before the change) but is not stored, so no answer from before a change
+ *   outlives the change: the epoch counter tells them apart.
+ */
+export class ClientDirectory {
+	private readonly cache: BoundedCache<string, ClientStanding>;
+	private readonly inFlight = new Map<string, Promise<ClientStanding>>();
+	private readonly now: () => number;
+	private epoch = 0;
+
+	constructor(private readonly options: ClientDirectoryOptions) {
+		this.now = options.now ?? Date.now;
+		this.cache = new BoundedCache(options.maxEntries ?? DIRECTORY_MAX_ENTRIES, this.now);
+	}
+
+	get size(): number {
+		return this.cache.size;
+	}
+
+	get maxEntries(): number {
+		return this.cache.maxEntries;
+	}
+
+	/** The accountability of a verified client for this request; throws TokenRefusedError when it may not act. */
+	async accountabilityFor(client: VerifiedClient, base: Accountability, knex: Knex): Promise<Accountability> {
+		const ip = base.ip ?? null;
+		const key = `${client.userId}\n${client.identifier}\n${ip ?? ''}`;
+		const standing = this.cache.get(key) ?? (await this.read(key, client, ip, knex));
+		return accountabilityOf(base, standing);
+	}
+
+	/** Drops the answers of these users (a change to them was made). */
+	invalidateUsers(userIds: Iterable<string>): void {
+		const ids = new Set(userIds);
+		this.epoch++;
+		this.inFlight.clear();
+		this.cache.deleteWhere((standing) => ids.has(standing.user));
+	}
+
+	/** Drops every answer (a role, policy or access change can touch any user). */
+	invalidateAll(): void {
+		this.epoch++;
+		this.inFlight.clear();
+		this.cache.clear();
+	}
+
+	prune(): number {
+		return this.cache.prune();
+	}
+
+	private read(key: string, client: VerifiedClient, ip: string | null, knex: Knex): Promise<ClientStanding> {
+		const running = this.inFlight.get(key);
+		if (running) return running;
+		const epoch = this.epoch;
+		const reading = this.options.load(client, ip, knex).then(
+			(standing) => {
+				if (this.inFlight.get(key) === reading) this.inFlight.delete(key);
+				if (epoch === this.epoch && this.options.ttlMs > 0) {
+					this.cache.set(key, Object.freeze({ ...standing, roles: Object.freeze([...standing.roles]) }), this.now() + this.options.ttlMs);
+				}
+				return standing;
+			},
+			(error: unknown) => {
+				if (this.inFlight.get(key) === reading) this.inFlight.delete(key);
+				throw error;
+			},
+		);
+		this.inFlight.set(key, reading);
+		return reading;
+	}
+}

@@ -9,6 +9,8 @@ import {
 	MAX_IDENTIFIER_LENGTH,
 	userIdForIdentifier,
 } from '../extension/core/identity.js';
+import { PROFILE_NAMES, type ProfileName } from '../extension/core/profiles.js';
+import { Option } from 'commander';
 import type { DirectusApi, DirectusUserRecord } from './directus.js';
 import { CliError } from './errors.js';
 
@@ -25,8 +27,8 @@ export interface ClientRef {
  * Parses a client id argument (`abc123` or `abc123@clients`). Throws
  * INVALID_CLIENT_ID (exit 2) for anything that cannot be a token's subject.
  */
-export function parseClientId(input: string): ClientRef {
-	const identifier = identifierForClientId(input);
+export function parseClientId(input: string, profile: ProfileName = 'auth0'): ClientRef {
+	const identifier = identifierForClientId(input, profile);
 	const clientId = clientIdForIdentifier(identifier);
 	const reason = invalidReason(input, identifier, clientId);
 	if (reason !== undefined) {
@@ -43,6 +45,14 @@ function invalidReason(input: string, identifier: string, clientId: string): str
 	if (identifier.length > MAX_IDENTIFIER_LENGTH) return `it is longer than ${MAX_IDENTIFIER_LENGTH} characters`;
 	if (!isValidIdentifier(identifier)) return 'it contains control characters';
 	return undefined;
+}
+
+/** `--profile`: which provider's tokens the client id belongs to; the hook's BCC_AUTH_PROFILE by default. */
+export function profileOption(): Option {
+	return new Option('--profile <profile>', 'identity provider the client id comes from: decides the identifier tokens carry (auth0 adds "@clients")')
+		.choices(PROFILE_NAMES)
+		.env('BCC_AUTH_PROFILE')
+		.default('auth0');
 }
 
 /**

@@ -45,7 +45,7 @@ export function buildProgram(options: ProgramOptions = {}): Command {
 	const program = new Command('bcc-cc')
 		.description(
 			'Provision the Directus users that OAuth2 client-credentials clients (Auth0 machine-to-machine ' +
-				'applications) act as. Each client maps to one user whose id is uuidv5("<clientId>@clients", NIL); ' +
+				'applications) act as. Each client maps to one user whose id is uuidv5(identifier, NIL), the identifier being what its tokens carry (Auth0: "<clientId>@clients"); ' +
 				'the directus-extension-auth-client-credentials hook only reads these users.',
 		)
 		.version(packageJson.version, '-V, --version', 'print the version of bcc-cc')

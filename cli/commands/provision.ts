@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { findClientUser, parseClientId } from '../clients.js';
+import { findClientUser, parseClientId, profileOption } from '../clients.js';
+import type { ProfileName } from '../../extension/core/profiles.js';
 import type { CommandContext, CommandDeps } from '../context.js';
 import type { DirectusApi, DirectusUserRecord, Role, UserChanges } from '../directus.js';
 import { CliError } from '../errors.js';
@@ -15,6 +16,8 @@ export const MAX_ROLE_NAME_LENGTH = 100;
 export const USER_DESCRIPTION = 'OAuth2 client-credentials client, provisioned by bcc-cc';
 
 export interface ProvisionOptions {
+	/** Which provider's client id this is (default auth0). */
+	profile?: ProfileName | undefined;
 	role: string;
 	name?: string | undefined;
 	createRole?: boolean | undefined;
@@ -37,8 +40,9 @@ export function registerProvisionCommand(program: Command, deps: CommandDeps): C
 		.summary('create or update the Directus user of a machine client')
 		.description(
 			'Create the Directus user that a machine client is mapped to, or bring an existing one up to date.\n\n' +
-				'The user gets the id uuidv5("<clientId>@clients", NIL) and that identifier as external_identifier, ' +
-				'provider "default", status active, and no email or password: it can only act through the ' +
+				'The user gets the id uuidv5(identifier, NIL) and the identifier as external_identifier, where the ' +
+				'identifier is what the tokens carry for the client (Auth0: "<clientId>@clients"; other --profile values: ' +
+				'the client id as is). It also gets provider "default", status active, and no email or password: it can only act through the ' +
 				'client-credentials hook. An existing user gets the role, the name (only with --name) and status ' +
 				'active (this undoes "revoke"). Running it again with the same options changes nothing.',
 		)
@@ -46,6 +50,7 @@ export function registerProvisionCommand(program: Command, deps: CommandDeps): C
 		.requiredOption('--role <role>', 'name or id of the Directus role the client acts with')
 		.option('--name <name>', `display name stored as first_name (default: the client id; at most ${MAX_NAME_LENGTH} characters)`)
 		.option('--create-role', 'create the role if no role has that name (it starts without policies)')
+		.addOption(profileOption())
 		.option('--json', 'print the result as JSON on stdout and nothing else')
 		.addHelpText(
 			'after',
@@ -65,7 +70,7 @@ JSON output: { action: "created" | "updated" | "unchanged", clientId, identifier
 
 /** The `provision` action: validates its input, then creates or updates the client's user. */
 export async function provision(clientIdInput: string, options: ProvisionOptions, context: CommandContext): Promise<ProvisionResult> {
-	const client = parseClientId(clientIdInput);
+	const client = parseClientId(clientIdInput, options.profile);
 	const roleInput = checkRoleInput(options.role, options.createRole === true);
 	const name = options.name === undefined ? undefined : checkName(options.name);
 

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Command, CommanderError } from 'commander';
 import { parseClientId } from '../../cli/clients.js';
+import { userIdForIdentifier as uuidv5Nil } from '../../extension/core/identity.js';
 import type { Role } from '../../cli/directus.js';
 import { CliError, ExitCode } from '../../cli/errors.js';
 import { handleError } from '../../cli/index.js';
@@ -19,6 +20,15 @@ function sink() {
 }
 
 describe('parseClientId', () => {
+	it('stores the client id as is for providers other than Auth0', () => {
+		for (const profile of ['keycloak', 'entra', 'okta', 'cognito', 'rfc9068'] as const) {
+			const client = parseClientId('orders-service', profile);
+			assert.equal(client.identifier, 'orders-service');
+			assert.equal(client.userId, uuidv5Nil('orders-service'));
+		}
+		assert.equal(parseClientId('orders-service', 'auth0').identifier, 'orders-service@clients');
+	});
+
 	it('derives identifier and user id; the @clients form is the same client', () => {
 		const short = parseClientId('abc123');
 		assert.deepEqual(short, { clientId: 'abc123', identifier: 'abc123@clients', userId: userIdForIdentifier('abc123@clients') });

@@ -166,6 +166,10 @@ function issuersFromJson(env: Environment): IssuerConfig[] {
 		}
 	}
 	if (!Array.isArray(raw) || raw.length === 0) throw new ConfigError(ENV.issuers, 'must be a non-empty JSON array of issuer objects');
+	if (raw.some((entry) => typeof entry === 'string')) {
+		// Directus casts a value containing commas to an array of its comma-separated parts before we see it.
+		throw new ConfigError(ENV.issuers, 'was split at its commas by Directus; write it with the json: prefix, e.g. BCC_AUTH_ISSUERS=json:[{...}]');
+	}
 	return raw.map((entry: unknown, index) => {
 		const label = `${ENV.issuers}[${index}]`;
 		if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) throw new ConfigError(label, 'must be an object');

@@ -123,7 +123,8 @@ describe('parseConfig', () => {
 	const badIssuers: Array<[string, unknown, string, RegExp]> = [
 		['not JSON', '[{', 'BCC_AUTH_ISSUERS', /not valid JSON/],
 		['not an array', '{"issuer":"https://a/"}', 'BCC_AUTH_ISSUERS', /non-empty JSON array/],
-		['an entry that is not an object', '["https://a/"]', 'BCC_AUTH_ISSUERS[0]', /must be an object/],
+		['an entry that is not an object', '[1]', 'BCC_AUTH_ISSUERS[0]', /must be an object/],
+		['what Directus makes of JSON without the json: prefix', ['[{"issuer":"https://a.example.com/"', '"audience":"x"}]'], 'BCC_AUTH_ISSUERS', /json: prefix/],
 		['an entry without issuer', '[{"audience":"x"}]', 'BCC_AUTH_ISSUERS[0].issuer', /is required/],
 		['an entry without audience', '[{"issuer":"https://a.example.com/"}]', 'BCC_AUTH_ISSUERS[0].audience', /is required/],
 		['a misspelt setting', '[{"issuer":"https://a.example.com/","audience":"x","audiance":"y"}]', 'BCC_AUTH_ISSUERS[0].audiance', /not a known setting/],

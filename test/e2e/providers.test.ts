@@ -1,0 +1,133 @@
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { api, errorCode } from '../../dev/directus-api.js';
+import { startDirectus, type RunningDirectus } from '../../dev/directus-runtime.js';
+import { installBuiltExtension } from '../../dev/extension-install.js';
+import { startOAuthServer, type RunningOAuthServer } from '../../dev/oauth-server.js';
+import { READER_ROLE, seedSchema } from '../../dev/sample-content.js';
+import { removeRunFolder, runCli, runFolder } from '../support/e2e.js';
+
+const AUDIENCE = 'https://directus.e2e.test/api';
+const SECRET = 'providers-secret-0123456789';
+
+/**
+ * Several issuers at once (BCC_AUTH_ISSUERS), each a real OAuth2 server issuing
+ * tokens through its token endpoint: one shaped like Auth0, one plain RFC 9068
+ * (what oidc-provider issues natively), one shaped like Keycloak's service
+ * account tokens. Each client is provisioned with its provider's --profile.
+ */
+describe('several identity providers on one Directus 12.4.0', () => {
+	let folder: string;
+	let directus: RunningDirectus;
+	let auth0: RunningOAuthServer;
+	let rfc9068: RunningOAuthServer;
+	let keycloak: RunningOAuthServer;
+	let failed = false;
+
+	const cli = (...args: string[]) => runCli(args, { DIRECTUS_URL: directus.url, DIRECTUS_TOKEN: directus.adminToken });
+	const read = (token: string) => api(directus.url, '/items/articles', { token });
+
+	before(async () => {
+		folder = runFolder('providers');
+		const extensionsPath = path.join(folder, 'extensions');
+		installBuiltExtension(extensionsPath);
+		auth0 = await startOAuthServer({
+			audience: AUDIENCE,
+			scopes: ['read:items'],
+			clients: [{ clientId: 'svc-a@clients', clientSecret: SECRET }, { clientId: 'svc-spoof@clients', clientSecret: SECRET }],
+		});
+		rfc9068 = await startOAuthServer({
+			audience: AUDIENCE,
+			scopes: ['read:items'],
+			trailingSlashIssuer: false,
+			extraClaims: () => ({}),
+			clients: [{ clientId: 'svc-rfc', clientSecret: SECRET }, { clientId: 'svc-user', clientSecret: SECRET }],
+			// What a token issued for a user looks like under RFC 9068: sub is the user, not the client.
+			customizeToken: ({ payload }, clientId) => {
+				if (clientId === 'svc-user') payload['sub'] = 'user-5ba552d67';
+			},
+		});
+		keycloak = await startOAuthServer({
+			audience: AUDIENCE,
+			scopes: ['read:items'],
+			trailingSlashIssuer: false,
+			extraClaims: () => ({}),
+			clients: [{ clientId: 'svc-kc', clientSecret: SECRET }],
+			customizeToken: ({ header, payload }, clientId) => {
+				header['typ'] = 'JWT';
+				Object.assign(payload, { typ: 'Bearer', azp: clientId, preferred_username: `service-account-${clientId}`, sub: '4b0f5a34-service-account' });
+			},
+		});
+		// A token of the Auth0 server that claims to come from the Keycloak issuer.
+		auth0.addClient({ clientId: 'svc-spoof@clients', clientSecret: SECRET });
+		directus = await startDirectus({
+			version: '12.4.0',
+			dataDir: path.join(folder, 'directus'),
+			extensionsPath,
+			env: {
+				// Directus splits values at commas unless they carry the json: cast prefix.
+				BCC_AUTH_ISSUERS: 'json:' + JSON.stringify([
+					{ issuer: auth0.issuer, audience: AUDIENCE, profile: 'auth0', requiredScopes: 'read:items' },
+					{ issuer: rfc9068.issuer, audience: AUDIENCE, profile: 'rfc9068', requiredScopes: 'read:items' },
+					{ issuer: keycloak.issuer, audience: AUDIENCE, profile: 'keycloak' },
+				]),
+				EXTENSIONS_MUST_LOAD: 'true',
+			},
+			log: () => undefined,
+		});
+		await seedSchema(directus.url, directus.adminToken);
+		for (const args of [['svc-a'], ['svc-rfc', '--profile', 'rfc9068'], ['svc-user', '--profile', 'rfc9068'], ['svc-kc', '--profile', 'keycloak'], ['svc-spoof']]) {
+			const result = await cli('provision', ...args, '--role', READER_ROLE);
+			assert.equal(result.code, 0, result.stderr);
+		}
+	});
+
+	after(async () => {
+		await directus?.stop();
+		await Promise.all([auth0?.stop(), rfc9068?.stop(), keycloak?.stop()]);
+		if (!failed) removeRunFolder(folder);
+	});
+
+	const test = (name: string, body: () => Promise<void>) =>
+		it(name, async () => {
+			try {
+				await body();
+			} catch (error) {
+				failed = true;
+				throw error;
+			}
+		});
+
+	test('an Auth0-shaped token is accepted under the auth0 profile', async () => {
+		assert.equal((await read(await auth0.getToken('svc-a@clients', SECRET))).status, 200);
+	});
+
+	test('an RFC 9068 token straight from oidc-provider is accepted under the rfc9068 profile', async () => {
+		const token = await rfc9068.getToken('svc-rfc', SECRET);
+		assert.equal(JSON.parse(Buffer.from(token.split('.')[0] as string, 'base64url').toString()).typ, 'at+jwt');
+		const response = await api(directus.url, '/users/me?fields=id,external_identifier', { token });
+		assert.equal(response.status, 200);
+	});
+
+	test('a Keycloak-shaped service-account token is accepted under the keycloak profile', async () => {
+		assert.equal((await read(await keycloak.getToken('svc-kc', SECRET))).status, 200);
+	});
+
+	test('an RFC 9068 token issued for a user (sub is not the client) gets 401', async () => {
+		const response = await read(await rfc9068.getToken('svc-user', SECRET));
+		assert.equal(response.status, 401);
+		assert.equal(errorCode(response), 'INVALID_CREDENTIALS');
+	});
+
+	test('a token naming one issuer but signed by another is never checked against the other\'s keys: 401', async () => {
+		const genuine = await auth0.getToken('svc-spoof@clients', SECRET);
+		const [header, payload] = genuine.split('.') as [string, string];
+		const claims = JSON.parse(Buffer.from(payload, 'base64url').toString());
+		const relabelled = Buffer.from(JSON.stringify({ ...claims, iss: keycloak.issuer })).toString('base64url');
+		const response = await read(`${header}.${relabelled}.${genuine.split('.')[2]}`);
+		assert.equal(response.status, 401);
+		assert.equal(errorCode(response), 'INVALID_CREDENTIALS');
+		assert.match(directus.readLog(), /token refused \((key_unknown|signature_invalid)\)/);
+	});
+});

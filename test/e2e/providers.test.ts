@@ -7,6 +7,9 @@ import { installBuiltExtension } from '../../dev/extension-install.js';
 import { startOAuthServer, type RunningOAuthServer } from '../../dev/oauth-server.js';
 import { READER_ROLE, seedSchema } from '../../dev/sample-content.js';
 import { removeRunFolder, runCli, runFolder } from '../support/e2e.js';
+import { startKeyServer, type KeyServer } from '../support/key-server.js';
+import { PROVIDER_ISSUERS, PROVIDER_SHAPES } from '../support/provider-tokens.js';
+import { rsaKey, signToken, type TestKey } from '../support/tokens.js';
 
 const AUDIENCE = 'https://directus.e2e.test/api';
 const SECRET = 'providers-secret-0123456789';
@@ -15,14 +18,21 @@ const SECRET = 'providers-secret-0123456789';
  * Several issuers at once (BCC_AUTH_ISSUERS), each a real OAuth2 server issuing
  * tokens through its token endpoint: one shaped like Auth0, one plain RFC 9068
  * (what oidc-provider issues natively), one shaped like Keycloak's service
- * account tokens. Each client is provisioned with its provider's --profile.
+ * account tokens. Entra, Okta and Cognito cannot be run here: their tokens
+ * are crafted in each provider's documented shape and signed by a key server
+ * of ours that stands in for the provider's JWKS. Each client is provisioned
+ * with its provider's --profile.
  */
+const CRAFTED = ['entra', 'okta', 'cognito'] as const;
+const CRAFTED_CLIENT = '6731de76-14a6-49ae-97bc-6eba6914391e';
 describe('several identity providers on one Directus 12.4.0', () => {
 	let folder: string;
 	let directus: RunningDirectus;
 	let auth0: RunningOAuthServer;
 	let rfc9068: RunningOAuthServer;
 	let keycloak: RunningOAuthServer;
+	let keyServer: KeyServer;
+	let craftingKey: TestKey;
 	let failed = false;
 
 	const cli = (...args: string[]) => runCli(args, { DIRECTUS_URL: directus.url, DIRECTUS_TOKEN: directus.adminToken });
@@ -59,8 +69,9 @@ describe('several identity providers on one Directus 12.4.0', () => {
 				Object.assign(payload, { typ: 'Bearer', azp: clientId, preferred_username: `service-account-${clientId}`, sub: '4b0f5a34-service-account' });
 			},
 		});
-		// A token of the Auth0 server that claims to come from the Keycloak issuer.
-		auth0.addClient({ clientId: 'svc-spoof@clients', clientSecret: SECRET });
+		keyServer = await startKeyServer();
+		craftingKey = rsaKey('crafted-1');
+		keyServer.keys = [craftingKey.jwk];
 		directus = await startDirectus({
 			version: '12.4.0',
 			dataDir: path.join(folder, 'directus'),
@@ -71,13 +82,20 @@ describe('several identity providers on one Directus 12.4.0', () => {
 					{ issuer: auth0.issuer, audience: AUDIENCE, profile: 'auth0', requiredScopes: 'read:items' },
 					{ issuer: rfc9068.issuer, audience: AUDIENCE, profile: 'rfc9068', requiredScopes: 'read:items' },
 					{ issuer: keycloak.issuer, audience: AUDIENCE, profile: 'keycloak' },
+					...CRAFTED.map((profile) => ({
+						issuer: PROVIDER_ISSUERS[profile],
+						audience: profile === 'cognito' ? CRAFTED_CLIENT : AUDIENCE,
+						profile,
+						jwksUri: keyServer.jwksUri,
+						requiredScopes: 'items.read',
+					})),
 				]),
 				EXTENSIONS_MUST_LOAD: 'true',
 			},
 			log: () => undefined,
 		});
 		await seedSchema(directus.url, directus.adminToken);
-		for (const args of [['svc-a'], ['svc-rfc', '--profile', 'rfc9068'], ['svc-user', '--profile', 'rfc9068'], ['svc-kc', '--profile', 'keycloak'], ['svc-spoof']]) {
+		for (const args of [['svc-a'], ['svc-rfc', '--profile', 'rfc9068'], ['svc-user', '--profile', 'rfc9068'], ['svc-kc', '--profile', 'keycloak'], ['svc-spoof'], [CRAFTED_CLIENT, '--profile', 'entra']]) {
 			const result = await cli('provision', ...args, '--role', READER_ROLE);
 			assert.equal(result.code, 0, result.stderr);
 		}
@@ -85,7 +103,7 @@ describe('several identity providers on one Directus 12.4.0', () => {
 
 	after(async () => {
 		await directus?.stop();
-		await Promise.all([auth0?.stop(), rfc9068?.stop(), keycloak?.stop()]);
+		await Promise.all([auth0?.stop(), rfc9068?.stop(), keycloak?.stop(), keyServer?.stop()]);
 		if (!failed) removeRunFolder(folder);
 	});
 
@@ -130,4 +148,16 @@ describe('several identity providers on one Directus 12.4.0', () => {
 		assert.equal(errorCode(response), 'INVALID_CREDENTIALS');
 		assert.match(directus.readLog(), /token refused \((key_unknown|signature_invalid)\)/);
 	});
+
+	for (const profile of CRAFTED) {
+		const shapes = () => PROVIDER_SHAPES[profile]({ issuer: PROVIDER_ISSUERS[profile], audience: AUDIENCE, clientId: CRAFTED_CLIENT, scopes: ['items.read'], nowSeconds: Math.floor(Date.now() / 1000) });
+
+		test(`a ${profile}-shaped client token is accepted, the same provider's user token is refused`, async () => {
+			const { machine, user } = shapes();
+			assert.equal((await read(signToken({ key: craftingKey, header: machine.header, payload: machine.payload }))).status, 200);
+			const refused = await read(signToken({ key: craftingKey, header: user.header, payload: user.payload }));
+			assert.equal(refused.status, 401);
+			assert.equal(errorCode(refused), 'INVALID_CREDENTIALS');
+		});
+	}
 });

@@ -11,7 +11,11 @@ import {
 	createDirectus,
 	createRole as createRoleCommand,
 	createUser as createUserCommand,
+	customEndpoint,
 	deleteUser as deleteUserCommand,
+	readExtensions,
+	readPermissions,
+	readPolicies,
 	readPolicyGlobals,
 	readRoles,
 	readUsers,
@@ -69,13 +73,66 @@ export interface NewUser {
 	description: string;
 }
 
-export type UserChanges = Partial<Pick<DirectusUserRecord, 'role' | 'status' | 'first_name'>>;
+export type UserChanges = Partial<Pick<DirectusUserRecord, 'role' | 'status' | 'first_name' | 'provider'>>;
 
 export interface ServerInfo {
 	/** Directus's version, e.g. `12.4.0`; null when Directus does not say. */
 	version: string | null;
 	/** The major version, e.g. 12; null when unknown. */
 	major: number | null;
+}
+
+/** A policy with the settings that decide what a client may do. */
+export interface PolicyDetail extends PolicySummary {
+	/** IP ranges the policy is limited to; null: any address. */
+	ip_access: string[] | null;
+	enforce_tfa: boolean;
+}
+
+/** A policy attached to a user directly (directus_access with a user). */
+export interface UserPolicy {
+	user: string;
+	policy: PolicySummary;
+}
+
+/** One permission row of a policy. */
+export interface PermissionRecord {
+	policy: string;
+	collection: string;
+	action: string;
+	/** null or ["*"]: every field. */
+	fields: string[] | null;
+	/** Item filter; null or {} means every item. */
+	permissions: Record<string, unknown> | null;
+	validation: Record<string, unknown> | null;
+	presets: Record<string, unknown> | null;
+}
+
+/** An extension as GET /extensions lists it. */
+export interface ExtensionRecord {
+	/** Package name (schema.name), or the folder when Directus could not read the package. */
+	name: string;
+	version: string | null;
+	type: string | null;
+	/** meta.enabled: Directus loads the extension only when true. */
+	enabled: boolean;
+	/** "local" (EXTENSIONS_PATH), "module" (node_modules of the project) or "registry". */
+	source: string;
+	folder: string;
+	/** schema.host: the Directus versions the extension declares. */
+	host: string | null;
+}
+
+/** GET /license (Directus 12). */
+export interface LicenseInfo {
+	/** e.g. "Core" when no licence key is installed. */
+	name: string | null;
+	/** active, grace or locked. */
+	status: string | null;
+	/** The licence's limits: { seats: { limit: 3 }, sso_enabled: { default: false }, ... }. */
+	entitlements: Record<string, unknown>;
+	/** Current usage: { seats, collections, flows }. */
+	usage: Record<string, number>;
 }
 
 /** What the commands may ask of Directus. Tests substitute an in-memory fake. */
@@ -88,11 +145,29 @@ export interface DirectusApi {
 	readUser(id: string): Promise<DirectusUserRecord | null>;
 	/** Users whose external_identifier equals `identifier` (at most one: the column is unique). */
 	findUsersByIdentifier(identifier: string): Promise<DirectusUserRecord[]>;
-	/** Every user with an external_identifier, client or not; callers filter with isClientUser. */
-	listUsersWithIdentifier(): Promise<DirectusUserRecord[]>;
+	/**
+	 * Every user with an external_identifier, client or not; callers filter with isClientUser.
+	 * `onProgress` gets the number of users read so far, after each page.
+	 */
+	listUsersWithIdentifier(onProgress?: (read: number) => void): Promise<DirectusUserRecord[]>;
 	createUser(user: NewUser): Promise<DirectusUserRecord>;
 	updateUser(id: string, changes: UserChanges): Promise<DirectusUserRecord>;
 	deleteUser(id: string): Promise<void>;
+	/** The policies with these ids, with their IP limits. */
+	listPolicies(ids: readonly string[]): Promise<PolicyDetail[]>;
+	/** Policies attached directly to users (all users, or only those given). */
+	listUserPolicies(userIds?: readonly string[]): Promise<UserPolicy[]>;
+	/** The permission rows of these policies. */
+	listPermissions(policyIds: readonly string[]): Promise<PermissionRecord[]>;
+	/** The installed extensions (admin only). */
+	listExtensions(): Promise<ExtensionRecord[]>;
+	/** The licence and its usage; null where Directus has no licences (before 12). */
+	readLicense(): Promise<LicenseInfo | null>;
+	/**
+	 * POST /utils/cache/clear?system (admin): also drops Directus 12's cached licence usage, which
+	 * a user update does not, so that a licence lock lifted by a change ends at once.
+	 */
+	clearSystemCache?(): Promise<void>;
 }
 
 const USER_FIELDS = ['id', 'external_identifier', 'provider', 'status', 'role', 'first_name', 'last_name'];
@@ -161,11 +236,19 @@ export function createDirectusApi(options: ClientOptions): DirectusApi & { asser
 		.with(staticToken(options.token))
 		.with(rest());
 
-	async function call<T>(operation: string, command: Parameters<typeof client.request>[0], parse: (value: unknown) => T): Promise<T> {
+	/** One request; `recover` may turn an expected failure into a value instead of an error. */
+	async function call<T, R = never>(
+		operation: string,
+		command: Parameters<typeof client.request>[0],
+		parse: (value: unknown) => T,
+		recover?: (error: unknown) => { value: R } | undefined,
+	): Promise<T | R> {
 		let value: unknown;
 		try {
 			value = await client.request(command);
 		} catch (error) {
+			const recovered = recover?.(error);
+			if (recovered) return recovered.value;
 			throw toCliError(error, { url, operation, timeoutMs });
 		}
 		try {
@@ -183,6 +266,7 @@ export function createDirectusApi(options: ClientOptions): DirectusApi & { asser
 		operation: string,
 		page: (offset: number) => Parameters<typeof client.request>[0],
 		parse: (value: unknown) => T,
+		onProgress?: (read: number) => void,
 	): Promise<T[]> {
 		const items: T[] = [];
 		const seen = new Set<string>();
@@ -194,6 +278,7 @@ export function createDirectusApi(options: ClientOptions): DirectusApi & { asser
 				seen.add(item.id);
 				items.push(item);
 			}
+			onProgress?.(items.length);
 		}
 	}
 
@@ -250,7 +335,7 @@ export function createDirectusApi(options: ClientOptions): DirectusApi & { asser
 			);
 		},
 
-		async listUsersWithIdentifier() {
+		async listUsersWithIdentifier(onProgress) {
 			return readAll(
 				'read users',
 				(offset) =>
@@ -262,6 +347,7 @@ export function createDirectusApi(options: ClientOptions): DirectusApi & { asser
 						offset,
 					}),
 				parseUser,
+				onProgress,
 			);
 		},
 
@@ -275,6 +361,82 @@ export function createDirectusApi(options: ClientOptions): DirectusApi & { asser
 
 		async deleteUser(id) {
 			await call(`delete the user ${id}`, deleteUserCommand(id), () => undefined);
+		},
+
+		async listPolicies(ids) {
+			if (ids.length === 0) return [];
+			return readAll(
+				'read policies',
+				(offset) =>
+					readPolicies({
+						filter: { id: { _in: [...ids] } },
+						fields: ['id', 'name', 'admin_access', 'app_access', 'ip_access', 'enforce_tfa'],
+						sort: ['name', 'id'],
+						limit: PAGE_SIZE,
+						offset,
+					}),
+				parsePolicyDetail,
+			);
+		},
+
+		async listUserPolicies(userIds) {
+			if (userIds !== undefined && userIds.length === 0) return [];
+			const rows = await readAll(
+				'read the policies of users',
+				(offset) =>
+					customEndpoint<unknown>({
+						path: '/access',
+						method: 'GET',
+						params: {
+							filter: userIds === undefined ? { user: { _nnull: true } } : { user: { _in: [...userIds] } },
+							fields: ['id', 'user', 'policy.id', 'policy.name', 'policy.admin_access', 'policy.app_access'],
+							sort: ['id'],
+							limit: PAGE_SIZE,
+							offset,
+						},
+					}),
+				parseAccessRow,
+			);
+			return rows.map(({ user, policy }) => ({ user, policy }));
+		},
+
+		async listPermissions(policyIds) {
+			if (policyIds.length === 0) return [];
+			const rows = await readAll(
+				'read permissions',
+				(offset) =>
+					readPermissions({
+						filter: { policy: { _in: [...policyIds] } },
+						fields: ['id', 'policy', 'collection', 'action', 'fields', 'permissions', 'validation', 'presets'],
+						sort: ['collection', 'action', 'id'],
+						limit: PAGE_SIZE,
+						offset,
+					}),
+				parsePermission,
+			);
+			return rows.map(({ id: _id, ...permission }) => permission);
+		},
+
+		async listExtensions() {
+			return call('read the installed extensions', readExtensions(), (value) => asArray(value).map(parseExtension));
+		},
+
+		async readLicense() {
+			return call('read the licence', customEndpoint<unknown>({ path: '/license', method: 'GET' }), parseLicense, (error) => {
+				// Directus 11 has no licences: 404 ROUTE_NOT_FOUND "Route /license doesn't exist."
+				const http = directusErrorOf(error);
+				return http?.status === 404 && http.code === 'ROUTE_NOT_FOUND' ? { value: null } : undefined;
+			});
+		},
+
+		async clearSystemCache() {
+			await call(
+				'clear the system cache',
+				customEndpoint<void>({ path: '/utils/cache/clear', method: 'POST', params: { system: true } }),
+				() => undefined,
+				// Directus answers 200 with an empty body, which guardedFetch reports as not JSON.
+				(error) => (error instanceof UnexpectedResponse && error.status === 200 ? { value: undefined } : undefined),
+			);
 		},
 	};
 }
@@ -495,5 +657,86 @@ export function parseRole(value: unknown): Role {
 		name: stringField(record, 'name'),
 		parent: nullableStringField(record, 'parent'),
 		policies,
+	};
+}
+
+
+function parsePolicyDetail(value: unknown): PolicyDetail {
+	const record = asRecord(value);
+	const ip = record['ip_access'];
+	return {
+		id: stringField(record, 'id'),
+		name: nullableStringField(record, 'name') ?? '',
+		admin_access: record['admin_access'] === true,
+		app_access: record['app_access'] === true,
+		ip_access: Array.isArray(ip) ? ip.map(String) : typeof ip === 'string' && ip !== '' ? ip.split(',') : null,
+		enforce_tfa: record['enforce_tfa'] === true,
+	};
+}
+
+function parseAccessRow(value: unknown): UserPolicy & { id: string } {
+	const record = asRecord(value);
+	const policy = asRecord(record['policy']);
+	return {
+		id: stringField(record, 'id'),
+		user: stringField(record, 'user'),
+		policy: {
+			id: stringField(policy, 'id'),
+			name: nullableStringField(policy, 'name') ?? '',
+			admin_access: policy['admin_access'] === true,
+			app_access: policy['app_access'] === true,
+		},
+	};
+}
+
+function parsePermission(value: unknown): PermissionRecord & { id: string } {
+	const record = asRecord(value);
+	const fields = record['fields'];
+	const object = (key: string): Record<string, unknown> | null => {
+		const item = record[key];
+		return typeof item === 'object' && item !== null && !Array.isArray(item) ? (item as Record<string, unknown>) : null;
+	};
+	return {
+		id: String(record['id']),
+		policy: stringField(record, 'policy'),
+		collection: stringField(record, 'collection'),
+		action: stringField(record, 'action'),
+		fields: Array.isArray(fields) ? fields.map(String) : typeof fields === 'string' ? fields.split(',') : null,
+		permissions: object('permissions'),
+		validation: object('validation'),
+		presets: object('presets'),
+	};
+}
+
+function parseExtension(value: unknown): ExtensionRecord {
+	const record = asRecord(value);
+	const meta = asRecord(record['meta']);
+	const schema = typeof record['schema'] === 'object' && record['schema'] !== null ? (record['schema'] as Record<string, unknown>) : {};
+	const text = (source: Record<string, unknown>, key: string): string | null => (typeof source[key] === 'string' ? (source[key] as string) : null);
+	const folder = text(meta, 'folder') ?? '';
+	return {
+		name: text(schema, 'name') ?? folder,
+		version: text(schema, 'version'),
+		type: text(schema, 'type'),
+		enabled: meta['enabled'] === true,
+		source: text(meta, 'source') ?? '',
+		folder,
+		host: text(schema, 'host'),
+	};
+}
+
+function parseLicense(value: unknown): LicenseInfo {
+	const record = asRecord(value);
+	const entitlements = typeof record['entitlements'] === 'object' && record['entitlements'] !== null ? (record['entitlements'] as Record<string, unknown>) : {};
+	const usage: Record<string, number> = {};
+	const rawUsage = record['usage'];
+	if (typeof rawUsage === 'object' && rawUsage !== null) {
+		for (const [key, count] of Object.entries(rawUsage)) if (typeof count === 'number') usage[key] = count;
+	}
+	return {
+		name: typeof record['name'] === 'string' ? record['name'] : null,
+		status: typeof record['status'] === 'string' ? record['status'] : null,
+		entitlements,
+		usage,
 	};
 }

@@ -20,6 +20,8 @@ export const ExitCode = {
 	AUTH: 4,
 	/** The client or role named does not exist. */
 	NOT_FOUND: 5,
+	/** `check`: the token would be refused (or could not be confirmed); `doctor`: a problem blocks clients. */
+	REFUSED: 6,
 } as const;
 
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
@@ -38,6 +40,8 @@ const EXIT_CODE_BY_ERROR_CODE = {
 	CLIENT_CONFLICT: ExitCode.UNEXPECTED,
 	DIRECTUS_LIMIT_EXCEEDED: ExitCode.UNEXPECTED,
 	DIRECTUS_ERROR: ExitCode.UNEXPECTED,
+	TOKEN_REFUSED: ExitCode.REFUSED,
+	PROBLEMS_FOUND: ExitCode.REFUSED,
 } as const satisfies Record<string, ExitCodeValue>;
 
 export type CliErrorCode = keyof typeof EXIT_CODE_BY_ERROR_CODE;
@@ -73,4 +77,6 @@ export const EXIT_CODES_HELP = `Exit codes:
   2  usage or configuration error (bad flags, missing --url/--token, invalid client id, ambiguous role)
   3  Directus unreachable (connection refused, DNS failure, timeout)
   4  token rejected by Directus, or it lacks the rights the command needs
-  5  not found (unknown client or role)`;
+  5  not found (unknown client or role)
+  6  check: the token would be refused, or its Directus user could not be checked;
+     doctor: found a problem that keeps clients out`;

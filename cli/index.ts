@@ -9,9 +9,12 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
 import packageJson from '../package.json' with { type: 'json' };
+import { registerCheckCommand } from './commands/check.js';
+import { registerDoctorCommand } from './commands/doctor.js';
 import { registerListCommand } from './commands/list.js';
 import { registerProvisionCommand } from './commands/provision.js';
 import { registerRevokeCommand } from './commands/revoke.js';
+import { registerShowCommand } from './commands/show.js';
 import type { Connector } from './context.js';
 import { connect } from './directus.js';
 import { EXIT_CODES_HELP, ExitCode, isCliError, type ExitCodeValue } from './errors.js';
@@ -26,7 +29,9 @@ const ROOT_EXAMPLES = `Examples:
   $ export DIRECTUS_URL=https://cms.example.org DIRECTUS_TOKEN=...
   $ bcc-cc provision 8fKq1ZfQ2bXw --role "Reporting API"
   $ bcc-cc list
-  $ bcc-cc revoke 8fKq1ZfQ2bXw`;
+  $ bcc-cc revoke 8fKq1ZfQ2bXw
+  $ bcc-cc doctor
+  $ pbpaste | bcc-cc check`;
 
 export interface ProgramOptions {
 	/** Opens the Directus connection; tests substitute a fake. */
@@ -68,7 +73,10 @@ export function buildProgram(options: ProgramOptions = {}): Command {
 	const deps = { connector, stdout, stderr };
 	registerProvisionCommand(program, deps);
 	registerListCommand(program, deps);
+	registerShowCommand(program, deps);
 	registerRevokeCommand(program, deps);
+	registerCheckCommand(program, deps);
+	registerDoctorCommand(program, deps);
 
 	for (const command of program.commands) {
 		command.addHelpText('after', `\n${SETTINGS_HELP}\n\nExit codes: see "bcc-cc --help".`);

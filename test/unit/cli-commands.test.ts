@@ -7,92 +7,8 @@ import assert from 'node:assert/strict';
 import { beforeEach, describe, it } from 'node:test';
 import { userIdForIdentifier } from '../../extension/core/identity.js';
 import { USER_DESCRIPTION } from '../../cli/commands/provision.js';
-import type { DirectusApi, DirectusUserRecord, NewUser, Role, ServerInfo, UserChanges } from '../../cli/directus.js';
-import { CliError } from '../../cli/errors.js';
 import { main } from '../../cli/index.js';
-
-class FakeDirectus implements DirectusApi {
-	readonly url = 'http://directus.test';
-	roles: Role[] = [];
-	users = new Map<string, DirectusUserRecord & { description?: string; email?: string | null }>();
-	calls: string[] = [];
-	version: ServerInfo = { version: '12.4.0', major: 12 };
-	private nextRole = 1;
-
-	addRole(name: string, options: { app?: boolean; admin?: boolean; parent?: string; id?: string } = {}): Role {
-		const id = options.id ?? `00000000-0000-4000-8000-${String(this.nextRole++).padStart(12, '0')}`;
-		const policies =
-			options.app || options.admin
-				? [{ id: `policy-${id}`, name: `${name} policy`, app_access: options.app === true, admin_access: options.admin === true }]
-				: [];
-		const role: Role = { id, name, parent: options.parent ?? null, policies };
-		this.roles.push(role);
-		return role;
-	}
-
-	addUser(user: Partial<DirectusUserRecord> & { id: string }): void {
-		this.users.set(user.id, {
-			external_identifier: null,
-			provider: 'default',
-			status: 'active',
-			role: null,
-			first_name: null,
-			last_name: null,
-			...user,
-		});
-	}
-
-	async serverInfo() {
-		this.calls.push('serverInfo');
-		return this.version;
-	}
-	async listRoles() {
-		this.calls.push('listRoles');
-		return structuredClone(this.roles);
-	}
-	async createRole(name: string) {
-		this.calls.push(`createRole ${name}`);
-		return this.addRole(name);
-	}
-	async readUser(id: string) {
-		this.calls.push(`readUser ${id}`);
-		const user = this.users.get(id);
-		return user ? pick(user) : null;
-	}
-	async findUsersByIdentifier(identifier: string) {
-		this.calls.push(`findUsersByIdentifier ${identifier}`);
-		return [...this.users.values()].filter((user) => user.external_identifier === identifier).map(pick);
-	}
-	async listUsersWithIdentifier() {
-		this.calls.push('listUsersWithIdentifier');
-		return [...this.users.values()].filter((user) => user.external_identifier !== null).map(pick);
-	}
-	async createUser(user: NewUser) {
-		this.calls.push(`createUser ${user.id}`);
-		this.users.set(user.id, { ...user });
-		return pick(user);
-	}
-	async updateUser(id: string, changes: UserChanges) {
-		this.calls.push(`updateUser ${id} ${JSON.stringify(changes)}`);
-		const user = this.users.get(id);
-		if (!user) throw new CliError('DIRECTUS_ERROR', 'no such user');
-		Object.assign(user, changes);
-		return pick(user);
-	}
-	async deleteUser(id: string) {
-		this.calls.push(`deleteUser ${id}`);
-		this.users.delete(id);
-	}
-
-	get writes(): string[] {
-		return this.calls.filter((call) => /^(create|update|delete)/.test(call));
-	}
-}
-
-function pick(user: DirectusUserRecord): DirectusUserRecord {
-	const { id, external_identifier, provider, status, role, first_name, last_name } = user;
-	return { id, external_identifier, provider, status, role, first_name, last_name };
-}
+import { FakeDirectus } from '../support/fake-directus.js';
 
 interface Run {
 	code: number;
@@ -401,5 +317,111 @@ describe('revoke', () => {
 		assert.equal(result.code, 1);
 		assert.match(result.stderr, /bcc-cc will not touch it/);
 		assert.equal(directus.users.get(USER_ID)?.status, 'active');
+	});
+});
+
+describe('list filters', () => {
+	beforeEach(() => {
+		const api = directus.addRole('api');
+		const other = directus.addRole('other');
+		directus.addUser({ id: USER_ID, external_identifier: IDENTIFIER, role: api.id });
+		for (const [client, role, status] of [['Susp0001', api.id, 'suspended'], ['Other0001', other.id, 'active'], ['Arch0001', other.id, 'archived']] as const) {
+			directus.addUser({ id: userIdForIdentifier(`${client}@clients`), external_identifier: `${client}@clients`, role, status });
+		}
+	});
+
+	it('--role keeps the clients of that role (by name or id)', async () => {
+		const byName = parseJson(await run('list', '--role', 'api', '--json'));
+		assert.deepEqual(byName.map((entry: { clientId: string }) => entry.clientId), [CLIENT, 'Susp0001']);
+		const byId = parseJson(await run('list', '--role', directus.roles[1]!.id, '--json'));
+		assert.deepEqual(byId.map((entry: { clientId: string }) => entry.clientId), ['Arch0001', 'Other0001']);
+	});
+
+	it('--status takes one or several statuses, and combines with --role', async () => {
+		assert.deepEqual(parseJson(await run('list', '--status', 'suspended,archived', '--json')).map((entry: { clientId: string }) => entry.clientId), ['Arch0001', 'Susp0001']);
+		assert.deepEqual(parseJson(await run('list', '--role', 'other', '--status', 'active', '--json')).map((entry: { clientId: string }) => entry.clientId), ['Other0001']);
+		assert.equal((await run('list', '--role', 'api', '--status', 'archived')).stdout, 'No machine client matches the filters.\n');
+	});
+
+	it('an unknown status is a usage error (exit 2) listing the valid ones, before connecting', async () => {
+		const result = await run('list', '--status', 'activ');
+		assert.equal(result.code, 2);
+		assert.match(result.stderr, /^Error: Unknown status "activ"\.\nUse some of: active, suspended, archived, draft, invited, unverified, inactive-license\.\n$/);
+		assert.deepEqual(connections, []);
+	});
+
+	it('an unknown role: exit 5 with the existing roles', async () => {
+		const result = await run('list', '--role', 'nope', '--json');
+		assert.equal(result.code, 5);
+		assert.equal(result.stdout, '');
+		assert.match(result.stderr, /No role "nope" in Directus\. Existing roles: "api", "other"\./);
+	});
+});
+
+describe('show', () => {
+	beforeEach(() => {
+		const base = directus.addRole('Base', { policies: [{ id: 'p-base', name: 'Read articles', admin_access: false, app_access: false }] });
+		const role = directus.addRole('Orders API', { parent: base.id, policies: [{ id: 'p-orders', name: 'Write orders', admin_access: false, app_access: false }] });
+		directus.addPolicy({ id: 'p-orders', name: 'Write orders', admin_access: false, app_access: false, ip_access: ['10.0.0.0/8'] });
+		directus.addUser({ id: USER_ID, external_identifier: IDENTIFIER, role: role.id, first_name: 'Orders' });
+		directus.userPolicies = [{ user: USER_ID, policy: directus.addPolicy({ id: 'p-user', name: 'Own files', admin_access: false, app_access: false }) }];
+		directus.permissions = [
+			{ policy: 'p-base', collection: 'articles', action: 'read', fields: ['*'], permissions: {}, validation: null, presets: null },
+			{ policy: 'p-orders', collection: 'orders', action: 'create', fields: ['*'], permissions: null, validation: { total: { _gt: 0 } }, presets: null },
+			{ policy: 'p-orders', collection: 'orders', action: 'read', fields: ['id', 'total'], permissions: { owner: { _eq: '$CURRENT_USER' } }, validation: null, presets: null },
+			{ policy: 'p-user', collection: 'directus_files', action: 'read', fields: null, permissions: null, validation: null, presets: null },
+			{ policy: 'someone-elses', collection: 'secrets', action: 'read', fields: ['*'], permissions: null, validation: null, presets: null },
+		];
+	});
+
+	it('--json: the user, the role with its parents, every policy with its source, and their permissions', async () => {
+		const json = parseJson(await run('show', CLIENT, '--json'));
+		assert.equal(json.userId, USER_ID);
+		assert.equal(json.status, 'active');
+		assert.deepEqual(json.role, { id: directus.roles[1]!.id, name: 'Orders API', parents: [{ id: directus.roles[0]!.id, name: 'Base' }] });
+		assert.deepEqual(json.access, { admin: false, app: false });
+		assert.deepEqual(
+			json.policies.map((policy: { name: string; via: string; ip_access: unknown }) => [policy.name, policy.via, policy.ip_access]),
+			[
+				['Write orders', 'role "Orders API"', ['10.0.0.0/8']],
+				['Read articles', 'role "Base"', null],
+				['Own files', 'user', null],
+			],
+		);
+		assert.deepEqual(
+			json.permissions.map((permission: { collection: string; action: string; policyName: string }) => `${permission.collection} ${permission.action} (${permission.policyName})`),
+			['articles read (Read articles)', 'orders create (Write orders)', 'orders read (Write orders)', 'directus_files read (Own files)'],
+		);
+	});
+
+	it('prints the facts, a policy table and what it may access per collection', async () => {
+		const result = await run('show', IDENTIFIER);
+		assert.equal(result.code, 0, result.stderr);
+		assert.match(result.stdout, /^Client {6}Hx7PqK2mVZ1cR9bT$/m);
+		assert.match(result.stdout, /^Role {8}Orders API \(.*\), inherits from Base$/m);
+		assert.match(result.stdout, /^Access {6}API only \(no app or admin access\)$/m);
+		assert.match(result.stdout, /^POLICY +FROM +ADMIN +APP +IP ACCESS$/m);
+		assert.match(result.stdout, /^Write orders +role "Orders API" +no +no +10\.0\.0\.0\/8$/m);
+		assert.match(result.stdout, /^COLLECTION +ACTIONS +LIMITED BY$/m);
+		assert.match(result.stdout, /^articles +read +nothing \(all items, all fields\)$/m);
+		assert.match(result.stdout, /^orders +create, read +create: validation; read: fields id,total; read: item filter$/m);
+		assert.doesNotMatch(result.stdout, /secrets/);
+	});
+
+	it('an admin client: admin access, no permission list', async () => {
+		const admin = directus.addRole('Administrator', { admin: true });
+		directus.users.get(USER_ID)!.role = admin.id;
+		directus.userPolicies = [];
+		const result = await run('show', CLIENT);
+		assert.match(result.stdout, /^Access {6}admin: may do anything/m);
+		assert.doesNotMatch(result.stdout, /COLLECTION/);
+		assert.deepEqual(parseJson(await run('show', CLIENT, '--json')).permissions, []);
+	});
+
+	it('an unknown client: exit 5', async () => {
+		const result = await run('show', 'nobody', '--json');
+		assert.equal(result.code, 5);
+		assert.equal(result.stdout, '');
+		assert.match(result.stderr, /^Error: No Directus user for client nobody/);
 	});
 });

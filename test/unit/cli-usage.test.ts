@@ -86,6 +86,47 @@ describe('help and version', () => {
 		assert.equal(code, 0);
 	});
 
+	it('--help lists the diagnostic commands and exit code 6', async () => {
+		const result = await cli(['--help']);
+		assert.equal(result.code, 0);
+		for (const command of ['show', 'check', 'doctor']) assert.match(result.stdout, new RegExp(`^  ${command} `, 'm'), command);
+		assert.match(result.stdout, /^\s+6\s+check: the token would be refused/m);
+	});
+
+	it('check, doctor and show have help with the hook settings, --json and examples', async () => {
+		const [check, doctor, show] = await Promise.all(['check', 'doctor', 'show'].map((name) => cli([name, '--help'])));
+		for (const result of [check, doctor, show]) {
+			assert.equal(result?.code, 0);
+			assert.match(result?.stdout ?? '', /--json/);
+			assert.match(result?.stdout ?? '', /Examples:\n\s+\$ /);
+			assert.match(result?.stdout ?? '', /JSON output:/);
+		}
+		for (const result of [check, doctor]) {
+			assert.match(result?.stdout ?? '', /--issuer <url>/);
+			assert.match(result?.stdout ?? '', /--env-file <file>/);
+			assert.match(result?.stdout ?? '', /BCC_AUTH_REQUIRED_SCOPES/);
+		}
+		assert.match(check?.stdout ?? '', /Usage: bcc-cc check \[options\] \[token\]/);
+		assert.match(check?.stdout ?? '', /--token-only/);
+		assert.match(doctor?.stdout ?? '', /--client-id <id>.*\(env:\s+BCC_CLIENT_ID\)/s);
+		assert.match(doctor?.stdout ?? '', /--client-secret <secret>.*\(env:\s+BCC_CLIENT_SECRET\)/s);
+	});
+
+	it('check reads the token from standard input', async () => {
+		const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'cli', 'index.ts'), 'check', '--issuer', 'https://issuer.example/', '--audience', 'a', '--token-only', '--json'], {
+			cwd: ROOT,
+			stdio: ['pipe', 'pipe', 'pipe'],
+		});
+		let stdout = '';
+		child.stdout.on('data', (chunk) => (stdout += chunk));
+		child.stdin.end('Bearer not.a.jwt\n');
+		const code = await new Promise((resolve) => child.on('close', resolve));
+		assert.equal(code, 6);
+		const report = JSON.parse(stdout);
+		assert.equal(report.refusal.reason, 'not_owned');
+		assert.equal(report.token.fingerprint.length, 12);
+	});
+
 	it('--version prints the package version', async () => {
 		const result = await cli(['--version']);
 		assert.equal(result.code, 0);

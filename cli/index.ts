@@ -12,6 +12,7 @@ import packageJson from '../package.json' with { type: 'json' };
 import { registerCheckCommand } from './commands/check.js';
 import { registerDoctorCommand } from './commands/doctor.js';
 import { registerListCommand } from './commands/list.js';
+import { registerMigrateProviderCommand } from './commands/migrate-provider.js';
 import { registerProvisionCommand } from './commands/provision.js';
 import { registerRevokeCommand } from './commands/revoke.js';
 import { registerShowCommand } from './commands/show.js';
@@ -77,6 +78,7 @@ export function buildProgram(options: ProgramOptions = {}): Command {
 	registerRevokeCommand(program, deps);
 	registerCheckCommand(program, deps);
 	registerDoctorCommand(program, deps);
+	registerMigrateProviderCommand(program, deps);
 
 	for (const command of program.commands) {
 		command.addHelpText('after', `\n${SETTINGS_HELP}\n\nExit codes: see "bcc-cc --help".`);

@@ -6,6 +6,7 @@ import type { DirectusApi, DirectusUserRecord, Role, UserChanges } from '../dire
 import { CliError } from '../errors.js';
 import type { Output } from '../output.js';
 import { looksLikeRoleId, pickRole, roleAccess, roleNotFound } from '../roles.js';
+import { DEFAULT_PROVIDER } from './migrate-provider.js';
 import { commandContext } from './shared.js';
 
 /** `directus_users.first_name` is a varchar(50). */
@@ -80,6 +81,12 @@ export async function provision(clientIdInput: string, options: ProvisionOptions
 	const found = pickRole(roles, roleInput);
 	if (!found && (options.createRole !== true || looksLikeRoleId(roleInput))) throw roleNotFound(roleInput, roles);
 	const existing = await findClientUser(api, client);
+	if (existing !== null && existing.provider !== DEFAULT_PROVIDER) {
+		context.output.warn(
+			`the user of client ${client.clientId} has provider "${existing.provider}" (as the seed guide's hook made it), which an unlicensed ` +
+				'Directus 12 refuses and locks itself over; provision keeps it. Run "bcc-cc migrate-provider" to move such users to "default".',
+		);
+	}
 	const role = found ?? (await createRole(api, roleInput, context.output));
 	const roleCreated = found === null;
 	await warnAboutAppAccess(api, found ? roles : [...roles, role], role, context.output);

@@ -28,6 +28,14 @@ export interface KeyServer {
 	discoveryOverrides: Record<string, unknown>;
 	/** Requests to the JWKS path, and to the discovery path. */
 	readonly counts: { jwks: number; discovery: number };
+	/** Every request received, whatever its path (a `jku` or `x5u` fetch would show here). */
+	readonly requests: string[];
+	/** performance.now() of the latest request; -Infinity before the first. */
+	readonly lastRequestAt: number;
+	/** Stops listening and drops open connections: clients now get ECONNREFUSED. State is kept. */
+	down(): Promise<void>;
+	/** Listens again on the same port after down(). */
+	up(): Promise<void>;
 	stop(): Promise<void>;
 }
 
@@ -35,7 +43,24 @@ export interface KeyServer {
 export async function startKeyServer(options: { trailingSlash?: boolean } = {}): Promise<KeyServer> {
 	const sockets = new Set<Socket>();
 	const counts = { jwks: 0, discovery: 0 };
+	const requests: string[] = [];
 	let base = '';
+	let port = 0;
+	let listening = false;
+	const close = async (): Promise<void> => {
+		if (!listening) return;
+		listening = false;
+		for (const socket of sockets) socket.destroy();
+		server.close();
+		await once(server, 'close');
+	};
+	const listen = async (): Promise<void> => {
+		if (listening) return;
+		server.listen(port, '127.0.0.1');
+		await once(server, 'listening');
+		listening = true;
+		port = (server.address() as AddressInfo).port;
+	};
 	const state: KeyServer = {
 		issuer: '',
 		jwksUri: '',
@@ -44,15 +69,17 @@ export async function startKeyServer(options: { trailingSlash?: boolean } = {}):
 		discovery: true,
 		discoveryOverrides: {},
 		counts,
-		stop: async () => {
-			for (const socket of sockets) socket.destroy();
-			server.close();
-			await once(server, 'close');
-		},
+		requests,
+		lastRequestAt: Number.NEGATIVE_INFINITY,
+		down: close,
+		up: listen,
+		stop: close,
 	};
 
 	const server = createServer((req: IncomingMessage, res: ServerResponse) => {
 		const path = req.url ?? '/';
+		requests.push(path);
+		(state as { lastRequestAt: number }).lastRequestAt = performance.now();
 		if (path === '/.well-known/jwks.json') counts.jwks++;
 		else if (path === '/.well-known/openid-configuration') counts.discovery++;
 		const mode = state.mode;
@@ -108,9 +135,8 @@ export async function startKeyServer(options: { trailingSlash?: boolean } = {}):
 		sockets.add(socket);
 		socket.on('close', () => sockets.delete(socket));
 	});
-	server.listen(0, '127.0.0.1');
-	await once(server, 'listening');
-	base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+	await listen();
+	base = `http://127.0.0.1:${port}`;
 	Object.assign(state, {
 		issuer: options.trailingSlash === false ? base : `${base}/`,
 		jwksUri: `${base}/.well-known/jwks.json`,

@@ -1,13 +1,14 @@
 import { parseConfig } from '../../extension/core/config.js';
 import type { KeySetEvent } from '../../extension/core/keys.js';
 import { createVerifier, type Verifier } from '../../extension/core/verifier.js';
+import type { TokenMaker } from './hostile-cases.js';
 import { startKeyServer, type KeyServer } from './key-server.js';
 import { auth0Claims, rsaKey, signToken, type TestKey } from './tokens.js';
 
 export const AUDIENCE = 'https://api.example.test';
 
 /** A verifier wired to a real key server on loopback, with a clock the test moves. */
-export interface VerifierFixture {
+export interface VerifierFixture extends TokenMaker {
 	readonly server: KeyServer;
 	readonly key: TestKey;
 	readonly verifier: Verifier;
@@ -26,6 +27,9 @@ export async function verifierFixture(env: Record<string, unknown> = {}): Promis
 	const fixture: VerifierFixture = {
 		server,
 		key,
+		issuer: server.issuer,
+		audience: AUDIENCE,
+		now: () => Math.floor(fixture.clock / 1000),
 		events,
 		clock: Date.now(),
 		verifier: undefined as unknown as Verifier,

@@ -65,6 +65,21 @@ describe('key set faults', () => {
 		assert.equal(await reasonOf(fixture.verifier.verify(fixture.token())), 'keys_unavailable');
 	});
 
+	it('refuses a kid it does not have as keys_unavailable, not key_unknown, while the key server is failing', async () => {
+		assert.equal(await reasonOf(fixture.verifier.verify(fixture.token())), 'accepted');
+		fixture.server.mode = { kind: 'refuse' };
+		const rotated = rsaKey('key-2');
+		fixture.clock += 31_000; // past the cooldown: the new kid causes a fetch, which fails
+		assert.equal(await reasonOf(fixture.verifier.verify(fixture.token({}, { key: rotated }))), 'keys_unavailable');
+		assert.equal(await reasonOf(fixture.verifier.verify(fixture.token({}, { key: rotated }))), 'keys_unavailable', 'inside the cooldown too');
+		fixture.clock += 600_000; // past maxAge: the old keys are served stale
+		assert.equal(await reasonOf(fixture.verifier.verify(fixture.token())), 'accepted');
+		assert.equal(await reasonOf(fixture.verifier.verify(fixture.token({}, { key: rotated }))), 'keys_unavailable', 'while serving stale keys');
+		fixture.server.mode = { kind: 'ok' };
+		fixture.clock += 31_000;
+		assert.equal(await reasonOf(fixture.verifier.verify(fixture.token({}, { header: { kid: 'no-such-key' } }))), 'key_unknown', 'unknown again once a fetch succeeded');
+	});
+
 	it('falls back to /.well-known/jwks.json when there is no discovery document', async () => {
 		fixture.server.discovery = false;
 		assert.equal(await reasonOf(fixture.verifier.verify(fixture.token())), 'accepted');

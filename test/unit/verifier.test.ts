@@ -3,7 +3,15 @@ import { generateKeyPairSync } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { TokenRefusedError, type RefusalReason } from '../../extension/core/errors.js';
 import { userIdForIdentifier } from '../../extension/core/identity.js';
-import { compact, base64url, ecKey, rsaKey, signToken, signWith } from '../support/tokens.js';
+import {
+	CLAIM_CASES,
+	FOREIGN_CASES,
+	HEADER_CASES,
+	PRECEDENCE_CASES,
+	SIGNATURE_CASES,
+	TOKEN_KIND_CASES,
+} from '../support/hostile-cases.js';
+import { ecKey, rsaKey } from '../support/tokens.js';
 import { AUDIENCE, verifierFixture, type VerifierFixture } from '../support/verifier-fixture.js';
 
 async function refusal(fixture: VerifierFixture, token: string): Promise<TokenRefusedError> {
@@ -30,17 +38,8 @@ describe('verifier: ownership (fall-through)', () => {
 		['no token', () => undefined],
 		['null', () => null],
 		['a number', () => 42],
-		['a Directus static token', () => 'AbCdEf0123456789-static-token'],
-		['a Directus JWT', () => signToken({ key: rsaKey('x'), payload: { iss: 'directus', id: 'u' }, header: { alg: 'RS256' } })],
-		['another issuer\'s JWT', () => fixture.token({ iss: 'https://other.example.com/' })],
-		['a JWT with no iss', () => fixture.token({ iss: undefined })],
-		['a JWT whose iss is not a string', () => fixture.token({ iss: ['x'] })],
-		['two segments', () => fixture.token().split('.').slice(0, 2).join('.')],
-		['four segments', () => `${fixture.token()}.abc`],
 		['a token over 16 KiB', () => fixture.token({ pad: 'x'.repeat(17 * 1024) })],
-		['padding characters', () => fixture.token().replace(/\./, '=.')],
-		['a payload that is not JSON', () => compact('{"alg":"RS256"}', 'not json')],
-		['a payload that is a JSON array', () => compact('{"alg":"RS256"}', `["${fixture.server.issuer}"]`)],
+		...FOREIGN_CASES.map(({ name, make }): [string, () => unknown] => [name, () => make(fixture)]),
 	];
 	for (const [name, make] of notOurs) {
 		it(`does not own ${name}`, () => {
@@ -95,45 +94,9 @@ describe('verifier: header attacks never reach the key server', () => {
 	before(async () => (fixture = await verifierFixture()));
 	after(() => fixture.stop());
 
-	const cases: Array<[string, () => string, RefusalReason]> = [
-		['alg none with an empty signature', () => withHeader(fixture, { alg: 'none' }, ''), 'algorithm_not_allowed'],
-		['alg none with a signature', () => withHeader(fixture, { alg: 'none' }, 'AA'), 'algorithm_not_allowed'],
-		['alg None', () => withHeader(fixture, { alg: 'None' }, ''), 'algorithm_not_allowed'],
-		['alg NONE', () => withHeader(fixture, { alg: 'NONE' }, ''), 'algorithm_not_allowed'],
-		['alg nOnE', () => withHeader(fixture, { alg: 'nOnE', kid: 'key-1' }, 'AA'), 'algorithm_not_allowed'],
-		['alg missing', () => withHeader(fixture, { kid: 'key-1' }, 'AA'), 'algorithm_not_allowed'],
-		['alg empty', () => withHeader(fixture, { alg: '', kid: 'key-1' }, 'AA'), 'algorithm_not_allowed'],
-		['alg not a string', () => fixture.token({}, { header: { alg: ['RS256'] } }), 'algorithm_not_allowed'],
-		['HS256 signed with the public key (algorithm confusion)', () => hmacWithPublicKey(fixture, 'HS256'), 'algorithm_not_allowed'],
-		['HS512 signed with the public key', () => hmacWithPublicKey(fixture, 'HS512'), 'algorithm_not_allowed'],
-		['RS384, outside the allow list', () => fixture.token({}, { header: { alg: 'RS384' } }), 'algorithm_not_allowed'],
-		['ES256, outside the allow list', () => fixture.token({}, { key: ecKey('key-1') }), 'algorithm_not_allowed'],
-		['crit header', () => fixture.token({}, { header: { crit: ['exp'] } }), 'header_unsupported'],
-		['crit header that is empty', () => fixture.token({}, { header: { crit: [] } }), 'header_unsupported'],
-		['jku header', () => fixture.token({}, { header: { jku: 'http://127.0.0.1:1/keys' } }), 'header_unsupported'],
-		['x5u header', () => fixture.token({}, { header: { x5u: 'http://127.0.0.1:1/cert' } }), 'header_unsupported'],
-		['embedded jwk header', () => fixture.token({}, { header: { jwk: fixture.key.jwk } }), 'header_unsupported'],
-		['x5c header', () => fixture.token({}, { header: { x5c: ['MIIB'] } }), 'header_unsupported'],
-		['b64 false', () => fixture.token({}, { header: { b64: false } }), 'header_unsupported'],
-		['typ of an ID token style value', () => fixture.token({}, { header: { typ: 'id_token+jwt' } }), 'header_unsupported'],
-		['typ not a string', () => fixture.token({}, { header: { typ: 1 } }), 'header_unsupported'],
-		['kid a number', () => fixture.token({}, { header: { kid: 1 } }), 'header_unsupported'],
-		['kid an object', () => fixture.token({}, { header: { kid: { $ne: null } } }), 'header_unsupported'],
-		['kid with a newline (log injection)', () => fixture.token({}, { header: { kid: 'key-1\nlevel=error' } }), 'header_unsupported'],
-		['kid with a path', () => fixture.token({}, { header: { kid: '../../etc/passwd\u0000' } }), 'header_unsupported'],
-		['kid of 300 characters', () => fixture.token({}, { header: { kid: 'k'.repeat(300) } }), 'header_unsupported'],
-		['header that is not JSON', () => `${base64url('{"alg":')}.${fixture.token().split('.')[1]}.AA`, 'token_malformed'],
-		['header that is a JSON string', () => `${base64url('"RS256"')}.${fixture.token().split('.')[1]}.AA`, 'token_malformed'],
-		['header with invalid UTF-8', () => `${Buffer.from([0x7b, 0x22, 0xff, 0x22, 0x3a, 0x31, 0x7d]).toString('base64url')}.${fixture.token().split('.')[1]}.AA`, 'token_malformed'],
-		['header with duplicate alg', () => `${base64url('{"alg":"none","alg":"RS256","kid":"key-1"}')}.${fixture.token().split('.')[1]}.AA`, 'token_malformed'],
-		['header with __proto__', () => `${base64url('{"alg":"RS256","__proto__":{"admin":true}}')}.${fixture.token().split('.')[1]}.AA`, 'token_malformed'],
-		['payload with duplicate sub', () => duplicateMember(fixture), 'token_malformed'],
-		['payload with nested __proto__', () => `${fixture.token().split('.')[0]}.${base64url(`{"iss":"${fixture.server.issuer}","x":{"__proto__":{}}}`)}.AA`, 'token_malformed'],
-		['a header segment of impossible base64url length', () => `${fixture.token().split('.')[0]}A.${fixture.token().split('.')[1]}.AA`, 'token_malformed'],
-	];
-	for (const [name, make, reason] of cases) {
+	for (const { name, make, reason } of HEADER_CASES) {
 		it(`refuses ${name} as ${reason}`, async () => {
-			await assertRefused(fixture, make(), reason);
+			await assertRefused(fixture, make(fixture), reason);
 		});
 	}
 
@@ -142,62 +105,16 @@ describe('verifier: header attacks never reach the key server', () => {
 	});
 });
 
-/** The fixture's valid payload under another header and a given signature segment. */
-function withHeader(fixture: VerifierFixture, header: Record<string, unknown>, signature: string): string {
-	return `${base64url(JSON.stringify(header))}.${fixture.token().split('.')[1]}.${signature}`;
-}
-
-/** CVE-2022-23541 class: HMAC keyed with the issuer's public key, which anyone can download. */
-function hmacWithPublicKey(fixture: VerifierFixture, alg: string): string {
-	const pem = fixture.key.publicKey.export({ format: 'pem', type: 'spki' }) as string;
-	const signingInput = `${base64url(JSON.stringify({ alg, typ: 'JWT', kid: 'key-1' }))}.${fixture.token().split('.')[1]}`;
-	return `${signingInput}.${signWith(alg, signingInput, pem)}`;
-}
-
-function duplicateMember(fixture: VerifierFixture): string {
-	const [header] = fixture.token().split('.');
-	const payload = `{"iss":"${fixture.server.issuer}","sub":"svc-orders@clients","sub":"admin@clients","aud":"${AUDIENCE}","exp":${Math.floor(fixture.clock / 1000) + 60},"gty":"client-credentials"}`;
-	const signingInput = `${header}.${base64url(payload)}`;
-	return `${signingInput}.${signWith('RS256', signingInput, fixture.key.privateKey)}`;
-}
-
 describe('verifier: keys and signatures', () => {
 	let fixture: VerifierFixture;
 	before(async () => (fixture = await verifierFixture()));
 	after(() => fixture.stop());
 
-	it('refuses an unknown kid', async () => {
-		await assertRefused(fixture, fixture.token({}, { header: { kid: 'no-such-key' } }), 'key_unknown');
-	});
-
-	it('refuses a token signed by another key under the published kid', async () => {
-		await assertRefused(fixture, fixture.token({}, { key: rsaKey('key-1') }), 'signature_invalid');
-	});
-
-	it('refuses a token whose payload was changed after signing', async () => {
-		const [header, , signature] = fixture.token().split('.');
-		const forged = base64url(JSON.stringify({ ...JSON.parse(Buffer.from(fixture.token().split('.')[1] as string, 'base64url').toString()), sub: 'admin@clients' }));
-		await assertRefused(fixture, `${header}.${forged}.${signature}`, 'signature_invalid');
-	});
-
-	it('refuses an empty signature', async () => {
-		await assertRefused(fixture, fixture.token().replace(/\.[^.]+$/, '.'), 'signature_invalid');
-	});
-
-	it('refuses a signature written with non-zero unused trailing bits (same bytes, other string)', async () => {
-		const token = fixture.token();
-		const last = token.at(-1) as string;
-		const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
-		// A 256-byte signature ends in a character of which only the top 2 bits count.
-		const twin = alphabet[alphabet.indexOf(last) ^ 1] as string;
-		const variant = token.slice(0, -1) + twin;
-		assert.deepEqual(Buffer.from(variant.split('.')[2] as string, 'base64url'), Buffer.from(token.split('.')[2] as string, 'base64url'));
-		await assertRefused(fixture, variant, 'token_malformed');
-	});
-
-	it('refuses a signature stripped to garbage', async () => {
-		await assertRefused(fixture, fixture.token().replace(/\.[^.]+$/, '.AAAA'), 'signature_invalid');
-	});
+	for (const { name, make, reason } of SIGNATURE_CASES) {
+		it(`refuses ${name} as ${reason}`, async () => {
+			await assertRefused(fixture, make(fixture), reason);
+		});
+	}
 
 	it('refuses a token without kid when the key set has several keys', async () => {
 		fixture.server.keys = [fixture.key.jwk, rsaKey('key-2').jwk];
@@ -257,44 +174,9 @@ describe('verifier: claims', () => {
 	after(() => fixture.stop());
 	const now = () => Math.floor(fixture.clock / 1000);
 
-	const cases: Array<[string, () => Record<string, unknown>, RefusalReason]> = [
-		['iss without the trailing slash the provider writes', () => ({ iss: fixture.server.issuer.slice(0, -1) }), 'issuer_mismatch'],
-		['aud of another API', () => ({ aud: 'https://other.example.test' }), 'audience_mismatch'],
-		['aud missing', () => ({ aud: undefined }), 'audience_mismatch'],
-		['aud with a trailing slash added', () => ({ aud: `${AUDIENCE}/` }), 'audience_mismatch'],
-		['aud array without this API', () => ({ aud: ['a', 'b'] }), 'audience_mismatch'],
-		['aud a number', () => ({ aud: 1 }), 'claim_invalid'],
-		['aud an empty array', () => ({ aud: [] }), 'claim_invalid'],
-		['aud array with an object', () => ({ aud: [AUDIENCE, {}] }), 'claim_invalid'],
-		['exp missing', () => ({ exp: undefined }), 'claim_invalid'],
-		['exp a string', () => ({ exp: String(now() + 60) }), 'claim_invalid'],
-		['exp absurdly far', () => ({ exp: 1e15 }), 'claim_invalid'],
-		['exp negative', () => ({ exp: -1 }), 'claim_invalid'],
-		['nbf a string', () => ({ nbf: 'yesterday' }), 'claim_invalid'],
-		['iat null', () => ({ iat: null }), 'claim_invalid'],
-		['exp in the past', () => ({ exp: now() - 3600, iat: now() - 7200 }), 'token_expired'],
-		['exp exactly at the tolerance', () => ({ exp: now() - 5 }), 'token_expired'],
-		['nbf in the future', () => ({ nbf: now() + 60 }), 'token_not_yet_valid'],
-		['iat in the future', () => ({ iat: now() + 60 }), 'token_not_yet_valid'],
-		['gty missing (a user access token)', () => ({ gty: undefined }), 'not_machine_token'],
-		['gty password', () => ({ gty: 'password' }), 'not_machine_token'],
-		['gty as an array', () => ({ gty: ['client-credentials'] }), 'not_machine_token'],
-		['gty with different case', () => ({ gty: 'Client-Credentials' }), 'not_machine_token'],
-		['sub missing', () => ({ sub: undefined }), 'client_id_invalid'],
-		['sub a number', () => ({ sub: 12 }), 'client_id_invalid'],
-		['sub empty', () => ({ sub: '' }), 'client_id_invalid'],
-		['sub with a newline', () => ({ sub: 'svc\n@clients' }), 'client_id_invalid'],
-		['sub with a NUL', () => ({ sub: 'svc\u0000@clients' }), 'client_id_invalid'],
-		['sub with surrounding spaces', () => ({ sub: ' svc@clients' }), 'client_id_invalid'],
-		['sub of 256 characters', () => ({ sub: 's'.repeat(256) }), 'client_id_invalid'],
-		['scope as an array', () => ({ scope: ['read:items'] }), 'claim_invalid'],
-		['scope missing', () => ({ scope: undefined }), 'scope_missing'],
-		['scope a near miss', () => ({ scope: 'read:itemsx read:item' }), 'scope_missing'],
-		['scope in another case', () => ({ scope: 'READ:ITEMS' }), 'scope_missing'],
-	];
-	for (const [name, overrides, reason] of cases) {
+	for (const { name, make, reason } of [...CLAIM_CASES, ...TOKEN_KIND_CASES, ...PRECEDENCE_CASES]) {
 		it(`refuses ${name} as ${reason}`, async () => {
-			await assertRefused(fixture, fixture.token(overrides()), reason);
+			await assertRefused(fixture, make(fixture), reason);
 		});
 	}
 

@@ -9,7 +9,9 @@ export interface ParsedToken {
 
 // The signature may be empty so that an unsecured (`alg: none`) token from our issuer is owned, then refused.
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
-const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+// ignoreBOM: true keeps a leading byte order mark in the text, where JSON.parse refuses it. Stripping it
+// (ignoreBOM: false) would accept a header that jsonwebtoken refuses, only after a key fetch.
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /**
  * The unverified `iss` of a token, or null when the token is not a compact JWS

@@ -79,6 +79,11 @@ export class RemoteKeySet {
 			});
 			key = findKey(snapshot, kid);
 		}
+		if (key === null && this.lastFailure !== null) {
+			// The latest fetch failed (we may be serving stale keys): the kid may be a genuine new key that
+			// cannot be had right now, which is "unavailable" (503, retry), not "unknown" (401).
+			throw keysUnavailable(this.lastFailure.error);
+		}
 		if (key === null) {
 			throw new TokenRefusedError('key_unknown', kid === undefined ? 'token has no kid and the key set has several keys' : 'kid not in the key set');
 		}

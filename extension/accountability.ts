@@ -88,13 +88,15 @@ export async function accountabilityForClient(
  * request: the caller gets 503 after the deadline while the query finishes or
  * fails in the background.
  */
-function withDeadline<T>(work: Promise<T>, timeoutMs: number): Promise<T> {
+function withDeadline<T>(work: PromiseLike<T>, timeoutMs: number): Promise<T> {
 	let timer: NodeJS.Timeout | undefined;
 	const deadline = new Promise<never>((_, reject) => {
 		timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
 	});
-	work.catch(() => undefined); // a late failure after the deadline must not be an unhandled rejection
-	return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
+	// A knex query builder is a thenable that runs its query on every then(): turn it into one promise first.
+	const running = Promise.resolve(work);
+	running.catch(() => undefined); // a late failure after the deadline must not be an unhandled rejection
+	return Promise.race([running, deadline]).finally(() => clearTimeout(timer));
 }
 
 function directoryUnavailable(error: unknown): TokenRefusedError {

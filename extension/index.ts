@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { defineHook } from '@directus/extensions-sdk';
 import {
 	ForbiddenError,
@@ -8,43 +8,120 @@ import {
 } from '@directus/errors';
 import type { Accountability } from '@directus/types';
 import type { Knex } from 'knex';
-import { accountabilityForClient } from './accountability.js';
-import { parseConfig, type VerifierConfig } from './core/config.js';
+import { loadClientStanding } from './accountability.js';
+import { ClientDirectory } from './client-directory.js';
+import { ENV, parseConfig, type VerifierConfig } from './core/config.js';
 import { ConfigError, REFUSAL_REASONS, TokenRefusedError } from './core/errors.js';
 import type { KeySetEvent } from './core/keys.js';
 import { createVerifier, type VerifiedClient } from './core/verifier.js';
+import { InvalidationBus, type Invalidation } from './invalidation-bus.js';
+import { registerInvalidationHooks } from './invalidation.js';
+import { redisSettingsFromEnv, type RedisSettings } from './redis-connection.js';
+import { TokenCache } from './token-cache.js';
 
 const LOG_PREFIX = 'client-credentials:';
+/** How often expired cache entries that nobody reads any more are dropped. */
+const PRUNE_INTERVAL_MS = 60_000;
+/** Suffix of the Redis channel, after Directus's bus namespace (REDIS_BUS_NAMESPACE, default "directus:bus"). */
+const CHANNEL_SUFFIX = 'bcc-client-credentials:invalidate';
 
 /**
  * Adapter between Directus and the verifier core: builds the verifier once,
  * then answers `authenticate` (REST, GraphQL) and `websocket.authenticate`.
  * Tokens it does not own are returned untouched, so Directus's own login,
  * static tokens and public access work exactly as before.
+ *
+ * Two caches keep the per-request cost near zero (docs/scaling.md): verified
+ * tokens until their `exp` (token-cache.ts), and each client's standing for
+ * BCC_AUTH_CACHE_TTL seconds (client-directory.ts), dropped at once by changes
+ * made through this instance (action hooks) and, with Redis, through any other.
  */
-export default defineHook(({ filter }, { env, logger }) => {
+export default defineHook(({ filter, action }, { env, logger }) => {
 	let config: VerifierConfig;
+	let redis: RedisSettings;
 	try {
 		config = parseConfig(env);
+		redis = redisSettingsFromEnv(env);
 	} catch (error) {
 		if (error instanceof ConfigError) {
 			logger.error(`${LOG_PREFIX} invalid configuration, client-credentials tokens will be refused: ${error.message}`);
 		}
 		throw error;
 	}
-	const verifier = createVerifier(config, { onKeyEvent: logKeyEvent });
+	const tokens = new TokenCache({ maxAgeMs: config.keys.maxAgeMs });
+	const directory = new ClientDirectory({
+		ttlMs: config.cacheTtlMs,
+		load: (client, ip, knex) => loadClientStanding(client, ip, { knex, timeoutMs: config.directoryTimeoutMs }),
+	});
+	const issuersWithKeys = new Set<string>();
+	const verifier = createVerifier(config, {
+		onKeyEvent(event) {
+			// New keys (rotation, or a key withdrawn): every cached token proves itself again against them.
+			// An issuer's first fetch changes nothing cached (and must not discard the verification that caused it).
+			if (event.type === 'keys_fetched') {
+				if (issuersWithKeys.has(event.issuer)) tokens.clear();
+				else issuersWithKeys.add(event.issuer);
+			}
+			logKeyEvent(event);
+		},
+	});
+	const bus = startBus();
+	registerInvalidationHooks(action, (change) => {
+		applyChange(change);
+		void bus?.publish(change);
+	});
+	const pruner = setInterval(() => {
+		tokens.prune();
+		directory.prune();
+	}, PRUNE_INTERVAL_MS);
+	pruner.unref();
+	action('extensions.unload', () => {
+		clearInterval(pruner);
+		void bus?.close();
+	});
 
 	async function authenticate(token: unknown, defaults: Accountability, database: Knex): Promise<Accountability> {
 		if (!verifier.owns(token)) return defaults;
 		let client: VerifiedClient | null = null;
 		try {
-			client = await verifier.verify(token);
-			const accountability = await accountabilityForClient(client, defaults, { knex: database, timeoutMs: config.directoryTimeoutMs });
+			// A token seen before: no key lookup, no signature check (the get avoids an await on the hot path).
+			client = tokens.get(token) ?? (await tokens.verify(token, verifier));
+			const accountability = await directory.accountabilityFor(client, defaults, database);
 			logger.debug({ client: client.identifier, user: client.userId }, `${LOG_PREFIX} token accepted`);
 			return accountability;
 		} catch (error) {
 			throw refuse(error, token, client);
 		}
+	}
+
+	function applyChange(change: Invalidation): void {
+		if (change.kind === 'all') directory.invalidateAll();
+		else directory.invalidateUsers(change.userIds);
+	}
+
+	function startBus(): InvalidationBus | null {
+		const ttl = `${config.cacheTtlMs / 1000} s`;
+		if (redis.kind === 'none') {
+			logger.info(`${LOG_PREFIX} ${redis.why}: changes made on other instances take effect here within ${ttl} (${ENV.cacheTtl})`);
+			return null;
+		}
+		if (redis.kind === 'unsupported') {
+			logger.warn(`${LOG_PREFIX} ${redis.why}; changes made on other instances take effect here within ${ttl} (${ENV.cacheTtl})`);
+			return null;
+		}
+		const log = (level: 'info' | 'warn' | 'debug') => (message: string) => logger[level](`${LOG_PREFIX} ${message}`);
+		return new InvalidationBus({
+			target: redis.target,
+			channel: `${redis.namespace}:${CHANNEL_SUFFIX}`,
+			instanceId: randomUUID(),
+			onInvalidation(change) {
+				applyChange(change);
+				logger.debug(`${LOG_PREFIX} cached answers dropped: ${change.kind === 'all' ? 'all' : `${change.userIds.length} user(s)`} (change on another instance)`);
+			},
+			onResync: () => directory.invalidateAll(),
+			log: { info: log('info'), warn: log('warn'), debug: log('debug') },
+			fallback: `within ${ttl} (${ENV.cacheTtl})`,
+		});
 	}
 
 	/** Logs the refusal once, and turns it into the Directus error the client sees (no detail in it). */

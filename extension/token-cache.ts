@@ -1,12 +1,19 @@
 import { hash } from 'node:crypto';
 import { BoundedCache } from './bounded-cache.js';
-import type { VerifiedClient } from './core/verifier.js';
+import type { VerifiedClient, Verifier } from './core/verifier.js';
 
 /** Default size limit: see docs/scaling.md for the memory this stands for. */
 export const TOKEN_CACHE_MAX_ENTRIES = 10_000;
 
 export interface TokenCacheOptions {
 	readonly maxEntries?: number;
+	/**
+	 * Longest time a verification is reused even if `exp` is later (the hook passes
+	 * BCC_AUTH_JWKS_MAX_AGE): the token then proves itself again against a key set
+	 * at most that old, so a signing key withdrawn by the provider stops working
+	 * within twice that time even for tokens seen before. Default: no limit but `exp`.
+	 */
+	readonly maxAgeMs?: number;
 	/** Milliseconds since the epoch; injectable for tests. */
 	readonly now?: () => number;
 }
@@ -24,9 +31,13 @@ export interface TokenCacheOptions {
 export class TokenCache {
 	private readonly cache: BoundedCache<string, VerifiedClient>;
 	private readonly now: () => number;
+	private readonly maxAgeMs: number;
+	/** Bumped by clear(): a verification that was running across a clear() (old keys) is not stored. */
+	private epoch = 0;
 
 	constructor(options: TokenCacheOptions = {}) {
 		this.now = options.now ?? Date.now;
+		this.maxAgeMs = options.maxAgeMs ?? Number.POSITIVE_INFINITY;
 		this.cache = new BoundedCache(options.maxEntries ?? TOKEN_CACHE_MAX_ENTRIES, this.now);
 	}
 
@@ -43,13 +54,24 @@ export class TokenCache {
 		return this.cache.get(keyOf(token));
 	}
 
-	/** Remembers a verified token until `client.expiresAt` (its `exp`). */
+	/** The cached client, else the verifier's answer, remembered only when the token verified. */
+	async verify(token: string, verifier: Pick<Verifier, 'verify'>): Promise<VerifiedClient> {
+		const cached = this.get(token);
+		if (cached !== undefined) return cached;
+		const epoch = this.epoch;
+		const client = await verifier.verify(token);
+		if (epoch === this.epoch) this.remember(token, client);
+		return client;
+	}
+
+	/** Remembers a verified token until `client.expiresAt` (its `exp`), or maxAgeMs from now if that is sooner. */
 	remember(token: string, client: VerifiedClient): void {
-		this.cache.set(keyOf(token), client, client.expiresAt * 1000);
+		this.cache.set(keyOf(token), client, Math.min(client.expiresAt * 1000, this.now() + this.maxAgeMs));
 	}
 
 	/** Forgets every token: after the signing keys changed, each token proves itself again. */
 	clear(): void {
+		this.epoch++;
 		this.cache.clear();
 	}
 

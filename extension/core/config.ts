@@ -80,6 +80,7 @@ export const ENV = {
 	jwksStaleMaxAge: 'BCC_AUTH_JWKS_STALE_MAX_AGE',
 	dbTimeout: 'BCC_AUTH_DB_TIMEOUT',
 	cacheTtl: 'BCC_AUTH_CACHE_TTL',
+	redis: 'BCC_AUTH_REDIS',
 } as const;
 
 export const DEFAULTS = {

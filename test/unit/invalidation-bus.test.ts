@@ -1,0 +1,226 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { InvalidationBus, invalidationOf, MAX_USERS_PER_MESSAGE, type Invalidation } from '../../extension/invalidation-bus.js';
+import { encodeCommand, RedisConnection, RedisReplyError, redisSettingsFromEnv, RespParser, type RedisTarget } from '../../extension/redis-connection.js';
+import { ConfigError } from '../../extension/core/errors.js';
+import { startTestRedis, type TestRedis } from '../support/redis-server.js';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function until(condition: () => boolean, timeoutMs: number): Promise<number> {
+	const started = Date.now();
+	while (!condition()) {
+		if (Date.now() - started > timeoutMs) throw new Error(`condition not met within ${timeoutMs} ms`);
+		await sleep(5);
+	}
+	return Date.now() - started;
+}
+
+function target(port: number): RedisTarget {
+	return { host: '127.0.0.1', port, tls: false, username: null, password: null, label: `127.0.0.1:${port}` };
+}
+
+/** A bus whose callbacks and log lines the test reads. */
+function observedBus(port: number, channel: string, options: { retryMaxMs?: number } = {}) {
+	const changes: Invalidation[] = [];
+	const logs: Array<{ level: string; message: string }> = [];
+	let resyncs = 0;
+	const bus = new InvalidationBus({
+		target: target(port),
+		channel,
+		instanceId: randomUUID(),
+		onInvalidation: (change) => changes.push(change),
+		onResync: () => resyncs++,
+		log: {
+			info: (message) => logs.push({ level: 'info', message }),
+			warn: (message) => logs.push({ level: 'warn', message }),
+			debug: (message) => logs.push({ level: 'debug', message }),
+		},
+		fallback: 'within 5 s (BCC_AUTH_CACHE_TTL)',
+		connectTimeoutMs: 500,
+		...options,
+	});
+	return {
+		bus,
+		changes,
+		logs,
+		get resyncs() {
+			return resyncs;
+		},
+	};
+}
+
+describe('RESP parser', () => {
+	it('parses replies split at every byte', () => {
+		const wire = Buffer.from('+OK\r\n:42\r\n$-1\r\n-ERR wrong\r\n*3\r\n$7\r\nmessage\r\n$2\r\nch\r\n$6\r\na\r\nb\u00e9\r\n');
+		const parser = new RespParser();
+		const values = [];
+		for (const byte of wire) values.push(...parser.push(Buffer.from([byte])));
+		assert.equal(values.length, 5);
+		assert.deepEqual(values.slice(0, 3), ['OK', 42, null]);
+		assert.ok(values[3] instanceof RedisReplyError);
+		assert.deepEqual(values[4], ['message', 'ch', 'a\r\nbé']);
+	});
+
+	it('refuses bytes that are not RESP', () => {
+		assert.throws(() => new RespParser().push(Buffer.from('HTTP/1.1 200 OK\r\n')));
+	});
+
+	it('encodes commands with byte lengths', () => {
+		assert.equal(encodeCommand(['PUBLISH', 'c', 'é']).toString(), '*3\r\n$7\r\nPUBLISH\r\n$1\r\nc\r\n$2\r\né\r\n');
+	});
+});
+
+describe('Redis settings from the environment', () => {
+	it('none without any REDIS variable, or with REDIS_ENABLED=false', () => {
+		assert.equal(redisSettingsFromEnv({}).kind, 'none');
+		assert.equal(redisSettingsFromEnv({ REDIS: 'redis://h:1', REDIS_ENABLED: false }).kind, 'none');
+	});
+
+	it('reads REDIS as Directus does, password included but not in the label', () => {
+		const settings = redisSettingsFromEnv({ REDIS: 'rediss://app:s%40cret@cache.internal:6380/7', REDIS_BUS_NAMESPACE: 'prod:bus' });
+		assert.equal(settings.kind, 'redis');
+		if (settings.kind !== 'redis') return;
+		assert.deepEqual(settings.target, { host: 'cache.internal', port: 6380, tls: true, username: 'app', password: 's@cret', label: 'cache.internal:6380' });
+		assert.equal(settings.namespace, 'prod:bus');
+	});
+
+	it('reads REDIS_HOST and REDIS_PORT (cast to a number by Directus)', () => {
+		const settings = redisSettingsFromEnv({ REDIS_HOST: '10.1.2.3', REDIS_PORT: 6390, REDIS_PASSWORD: 12345 });
+		assert.equal(settings.kind, 'redis');
+		if (settings.kind !== 'redis') return;
+		assert.equal(settings.target.port, 6390);
+		assert.equal(settings.target.password, '12345');
+		assert.equal(settings.namespace, 'directus:bus');
+	});
+
+	it('BCC_AUTH_REDIS overrides Directus\'s settings, or turns the bus off', () => {
+		const own = redisSettingsFromEnv({ REDIS: 'redis://directus-redis:6379', BCC_AUTH_REDIS: 'redis://hook-redis:6390' });
+		assert.equal(own.kind === 'redis' && own.target.label, 'hook-redis:6390');
+		assert.equal(redisSettingsFromEnv({ REDIS: 'redis://directus-redis:6379', BCC_AUTH_REDIS: false }).kind, 'none');
+		assert.equal(redisSettingsFromEnv({ REDIS_SENTINELS: 'a:1', BCC_AUTH_REDIS: 'redis://plain:6379' }).kind, 'redis');
+	});
+
+	it('a BCC_AUTH_REDIS that is not a Redis URL stops the start, naming the variable but not the value', () => {
+		assert.throws(
+			() => redisSettingsFromEnv({ BCC_AUTH_REDIS: 'https://user:hunter2@cache:1' }),
+			(error: unknown) => error instanceof ConfigError && error.variable === 'BCC_AUTH_REDIS' && !error.message.includes('hunter2'),
+		);
+	});
+
+	it('says so for set-ups it cannot speak to', () => {
+		assert.equal(redisSettingsFromEnv({ REDIS_SENTINELS: 'a:1' }).kind, 'unsupported');
+		assert.equal(redisSettingsFromEnv({ REDIS: 'http://x' }).kind, 'unsupported');
+	});
+});
+
+describe('invalidation messages', () => {
+	it('accept only our own shape', () => {
+		assert.deepEqual(invalidationOf({ v: 1, from: 'a', users: ['u'] }), { kind: 'users', userIds: ['u'] });
+		assert.deepEqual(invalidationOf({ v: 1, from: 'a', all: true }), { kind: 'all' });
+		assert.equal(invalidationOf({ v: 2, from: 'a', all: true }), null);
+		assert.equal(invalidationOf({ v: 1, from: 'a', users: [1] }), null);
+		assert.equal(invalidationOf({ v: 1, users: ['u'] }), null);
+		assert.equal(invalidationOf('x'), null);
+	});
+});
+
+describe('InvalidationBus on the machine\'s Redis', () => {
+	const channel = `bcc-test:${randomUUID()}`; // pub/sub is not per database: a channel of our own
+	let a: ReturnType<typeof observedBus>;
+	let b: ReturnType<typeof observedBus>;
+
+	before(async () => {
+		a = observedBus(6379, channel);
+		b = observedBus(6379, channel);
+		await until(() => a.bus.state === 'up' && b.bus.state === 'up', 5000);
+	});
+	after(async () => {
+		await a.bus.close();
+		await b.bus.close();
+	});
+
+	it('subscribing drops every cached answer (changes made before it were not heard)', () => {
+		assert.equal(a.resyncs, 1);
+		assert.equal(b.resyncs, 1);
+		assert.ok(a.logs.some((line) => line.level === 'info' && line.message.includes('listening on Redis 127.0.0.1:6379')));
+	});
+
+	it('a change published by one instance reaches the other within milliseconds, and not itself', async () => {
+		const started = Date.now();
+		assert.equal(await a.bus.publish({ kind: 'users', userIds: ['user-1'] }), true);
+		await until(() => b.changes.length === 1, 1000);
+		assert.ok(Date.now() - started < 1000);
+		assert.deepEqual(b.changes[0], { kind: 'users', userIds: ['user-1'] });
+		await sleep(50);
+		assert.equal(a.changes.length, 0, 'an instance ignores its own messages');
+	});
+
+	it('a change naming very many users travels as "everything"', async () => {
+		b.changes.length = 0;
+		await a.bus.publish({ kind: 'users', userIds: Array.from({ length: MAX_USERS_PER_MESSAGE + 1 }, (_, index) => `u${index}`) });
+		await until(() => b.changes.length === 1, 1000);
+		assert.deepEqual(b.changes[0], { kind: 'all' });
+	});
+
+	it('an unreadable message on the channel drops everything', async () => {
+		a.changes.length = 0;
+		const raw = await RedisConnection.open(target(6379), { timeoutMs: 1000 });
+		await raw.command(['PUBLISH', channel, 'not json']);
+		raw.destroy();
+		await until(() => a.changes.length === 1, 1000);
+		assert.deepEqual(a.changes[0], { kind: 'all' });
+	});
+});
+
+describe('InvalidationBus when Redis goes away', () => {
+	let redis: TestRedis;
+	before(async () => {
+		redis = await startTestRedis();
+	});
+	after(() => redis.stop());
+
+	it('keeps working, logs the fallback once per outage, and resubscribes (dropping everything) when Redis is back', async () => {
+		const channel = `bcc-test:${randomUUID()}`;
+		const watcher = observedBus(redis.port, channel, { retryMaxMs: 100 });
+		try {
+			await until(() => watcher.bus.state === 'up', 5000);
+			await redis.stop();
+			await until(() => watcher.bus.state === 'down', 2000);
+			await sleep(600); // several reconnection attempts fail meanwhile
+			const warnings = watcher.logs.filter((line) => line.level === 'warn');
+			assert.equal(warnings.length, 1, JSON.stringify(watcher.logs));
+			assert.match(warnings[0]?.message ?? '', /unreachable.*keeps working.*within 5 s \(BCC_AUTH_CACHE_TTL\)/);
+			assert.equal(await watcher.bus.publish({ kind: 'all' }), false, 'publishing fails softly');
+
+			await redis.start();
+			await until(() => watcher.bus.state === 'up', 3000);
+			assert.equal(watcher.resyncs, 2, 'the cache is dropped again after the gap');
+			assert.ok(watcher.logs.some((line) => line.level === 'info' && line.message.includes('reachable again')));
+
+			const other = observedBus(redis.port, channel);
+			await until(() => other.bus.state === 'up', 3000);
+			await other.bus.publish({ kind: 'users', userIds: ['u9'] });
+			await until(() => watcher.changes.length === 1, 1000);
+			await other.bus.close();
+		} finally {
+			await watcher.bus.close();
+		}
+		assert.equal(watcher.bus.state, 'closed');
+	});
+
+	it('an instance that starts while Redis is down logs once and subscribes when it comes up', async () => {
+		await redis.stop();
+		const watcher = observedBus(redis.port, `bcc-test:${randomUUID()}`, { retryMaxMs: 100 });
+		try {
+			await until(() => watcher.bus.state === 'down', 2000);
+			await sleep(400);
+			assert.equal(watcher.logs.filter((line) => line.level === 'warn').length, 1);
+			await redis.start();
+			await until(() => watcher.bus.state === 'up', 3000);
+		} finally {
+			await watcher.bus.close();
+		}
+	});
+});

@@ -132,7 +132,8 @@ export default defineHook(({ filter, action }, { env, logger }) => {
 			return new ServiceUnavailableError({ service: 'client-credentials', reason: 'The token could not be checked' });
 		}
 		const { level } = REFUSAL_REASONS[error.reason];
-		const kid = error.kid === undefined ? {} : { kid: error.kid };
+		const kidValue = error.kid ?? client?.kid;
+		const kid = kidValue === undefined ? {} : { kid: kidValue };
 		logger[level]({ ...fields, ...kid, reason: error.reason, detail: error.detail }, `${LOG_PREFIX} token refused (${error.reason})`);
 		switch (error.code) {
 			case 'TOKEN_EXPIRED':

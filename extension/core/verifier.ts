@@ -18,6 +18,8 @@ export interface VerifiedClient {
 	readonly scopes: readonly string[];
 	/** `exp`, seconds since the epoch. */
 	readonly expiresAt: number;
+	/** The kid of the key that verified the token, for logs. */
+	readonly kid: string | undefined;
 }
 
 export interface VerifierOptions {
@@ -108,6 +110,7 @@ export function createVerifier(config: VerifierConfig, options: VerifierOptions 
 					userId: userIdForIdentifier(claims.identifier),
 					scopes: claims.scopes,
 					expiresAt: claims.expiresAt,
+					kid,
 				};
 			} catch (error) {
 				if (error instanceof TokenRefusedError) error.kid = kid;

@@ -183,7 +183,7 @@ describe('TokenCache', () => {
 	});
 });
 
-const CLIENT: VerifiedClient = { issuer: 'https://idp.example/', identifier: 'svc@clients', userId: 'user-1', scopes: [], expiresAt: 2e9 };
+const CLIENT: VerifiedClient = { issuer: 'https://idp.example/', identifier: 'svc@clients', userId: 'user-1', scopes: [], expiresAt: 2e9, kid: 'k1' };
 const OTHER: VerifiedClient = { ...CLIENT, identifier: 'other@clients', userId: 'user-2' };
 const knex = {} as Knex;
 const base = (ip: string | null): Accountability => ({ user: null, role: null, roles: [], admin: false, app: false, ip }) as Accountability;

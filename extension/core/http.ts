@@ -25,7 +25,8 @@ export const fetchJson: FetchJson = async (url, { timeoutMs, maxBytes }) => {
 	const signal = AbortSignal.timeout(timeoutMs);
 	let response: Response;
 	try {
-		response = await fetch(url, { signal, headers: { accept: 'application/json' } });
+		// No redirects: the URL was checked (https, or http on loopback), the place a redirect names was not.
+		response = await fetch(url, { signal, redirect: 'error', headers: { accept: 'application/json' } });
 	} catch (error) {
 		throw new FetchFailedError(describeFetchError(error, timeoutMs), { cause: error });
 	}

@@ -14,7 +14,8 @@ export type KeyServerMode =
 	| { kind: 'html' }
 	| { kind: 'status'; status: number }
 	| { kind: 'body'; body: string; contentType?: string }
-	| { kind: 'slow'; delayMs: number };
+	| { kind: 'slow'; delayMs: number }
+	| { kind: 'redirect'; location: string };
 
 export interface KeyServer {
 	readonly issuer: string;
@@ -113,6 +114,9 @@ export async function startKeyServer(options: { trailingSlash?: boolean } = {}):
 				res.on('close', () => clearInterval(timer));
 				return;
 			}
+			case 'redirect':
+				res.writeHead(302, { location: mode.location }).end();
+				return;
 			case 'slow':
 				setTimeout(() => answer(path, res), mode.delayMs);
 				return;

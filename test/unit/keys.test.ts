@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { TokenRefusedError, type RefusalReason } from '../../extension/core/errors.js';
 import { rsaKey } from '../support/tokens.js';
+import { startKeyServer } from '../support/key-server.js';
 import { verifierFixture, type VerifierFixture } from '../support/verifier-fixture.js';
 
 async function reasonOf(promise: Promise<unknown>): Promise<RefusalReason | 'accepted'> {
@@ -78,6 +79,19 @@ describe('key set faults', () => {
 		fixture.server.mode = { kind: 'ok' };
 		fixture.clock += 31_000;
 		assert.equal(await reasonOf(fixture.verifier.verify(fixture.token({}, { header: { kid: 'no-such-key' } }))), 'key_unknown', 'unknown again once a fetch succeeded');
+	});
+
+	it('follows no redirect, even to a key set that would verify the token', async () => {
+		const elsewhere = await startKeyServer();
+		try {
+			elsewhere.keys = [fixture.key.jwk];
+			fixture.server.discovery = false;
+			fixture.server.mode = { kind: 'redirect', location: elsewhere.jwksUri };
+			assert.equal(await reasonOf(fixture.verifier.verify(fixture.token())), 'keys_unavailable');
+			assert.equal(elsewhere.counts.jwks, 0, 'the redirect target was never asked');
+		} finally {
+			await elsewhere.stop();
+		}
 	});
 
 	it('falls back to /.well-known/jwks.json when there is no discovery document', async () => {

@@ -82,11 +82,13 @@ export class ClientDirectory {
 		const running = this.inFlight.get(key);
 		if (running) return running;
 		const epoch = this.epoch;
+		// The answer is as old as the moment the read started, not when it ended: a slow read must not extend the TTL.
+		const startedAt = this.now();
 		const reading = this.options.load(client, ip, knex).then(
 			(standing) => {
 				if (this.inFlight.get(key) === reading) this.inFlight.delete(key);
 				if (epoch === this.epoch && this.options.ttlMs > 0) {
-					this.cache.set(key, Object.freeze({ ...standing, roles: Object.freeze([...standing.roles]) }), this.now() + this.options.ttlMs);
+					this.cache.set(key, Object.freeze({ ...standing, roles: Object.freeze([...standing.roles]) }), startedAt + this.options.ttlMs);
 				}
 				return standing;
 			},

@@ -240,6 +240,18 @@ describe('ClientDirectory', () => {
 		assert.equal(reads.length, 2, 'read again once the TTL passed');
 	});
 
+	it('counts the TTL from the start of a slow read, not its end', async () => {
+		const fake = fakeDirectory(5000);
+		const release = fake.hold();
+		const reading = fake.directory.accountabilityFor(CLIENT, base('10.0.0.1'), knex);
+		fake.clock.now = 3000; // the read took 3 s
+		release();
+		await reading;
+		fake.clock.now = 5000;
+		await fake.directory.accountabilityFor(CLIENT, base('10.0.0.1'), knex);
+		assert.equal(fake.reads.length, 2, 'the answer read at 0 s is not reused at 5 s');
+	});
+
 	it('keeps answers for different IPs apart (ip_access makes admin/app depend on the IP)', async () => {
 		const { directory, reads } = fakeDirectory();
 		const fromA = await directory.accountabilityFor(CLIENT, base('10.0.0.1'), knex);

@@ -55,6 +55,8 @@ export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
 		notMachineToken: (_header, payload, identifier) => {
 			// Keycloak writes the token type into the payload: Bearer (access), ID, Refresh.
 			if (payload['typ'] !== 'Bearer') return 'typ claim is not Bearer';
+			// Only service-account tokens carry the client id mapper's claim (whatever BCC_AUTH_CLIENT_ID_CLAIM says).
+			if (payload['client_id'] === undefined && payload['clientId'] === undefined) return 'no client_id claim (not a service account)';
 			if (payload['azp'] !== undefined && payload['azp'] !== identifier) return 'azp differs from the client id';
 			const username = payload['preferred_username'];
 			if (username !== undefined && (typeof username !== 'string' || !username.startsWith('service-account-'))) {
@@ -78,6 +80,8 @@ export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
 			if (payload['idtyp'] !== undefined && payload['idtyp'] !== 'app') return 'idtyp is not app';
 			// Delegated (user) tokens always carry `scp`; app-only tokens never do.
 			if (payload['scp'] !== undefined) return 'scp present (a delegated user token)';
+			// Without the optional idtyp claim: in an app-only token the subject is the service principal itself.
+			if (payload['idtyp'] === undefined && (payload['oid'] === undefined || payload['oid'] !== payload['sub'])) return 'oid differs from sub (not an app-only token)';
 			return null;
 		},
 		identifierForClientId: asIs,

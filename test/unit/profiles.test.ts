@@ -104,6 +104,18 @@ describe('profile details', () => {
 		assert.equal(await reason(verifier, shaped('entra', 'machine', { idtyp: undefined, scp: 'User.Read' }).token), 'not_machine_token');
 	});
 
+	it('entra without idtyp needs oid equal to sub (an app-only token), so a user token without scp is refused', async () => {
+		const verifier = verifierFor('entra');
+		assert.equal(await reason(verifier, shaped('entra', 'machine', { idtyp: undefined, oid: 'user-oid', upn: 'alice@example.com' }).token), 'not_machine_token');
+	});
+
+	it('keycloak refuses a user token even when BCC_AUTH_CLIENT_ID_CLAIM points at azp', async () => {
+		const verifier = verifierFor('keycloak', { BCC_AUTH_CLIENT_ID_CLAIM: 'azp' });
+		const user = shaped('keycloak', 'user', { preferred_username: undefined }).token;
+		assert.equal(await reason(verifier, user), 'not_machine_token');
+		assert.equal(await reason(verifier, shaped('keycloak', 'machine').token), 'accepted');
+	});
+
 	it('keycloak accepts the legacy clientId claim and refuses azp that disagrees', async () => {
 		const verifier = verifierFor('keycloak');
 		assert.equal(await reason(verifier, shaped('keycloak', 'machine', { client_id: undefined, clientId: CLIENT_ID }).token), 'accepted');

@@ -18,10 +18,13 @@ import { InvalidationBus, type Invalidation } from './invalidation-bus.js';
 import { registerInvalidationHooks } from './invalidation.js';
 import { redisSettingsFromEnv, type RedisSettings } from './redis-connection.js';
 import { TokenCache } from './token-cache.js';
+import { WebSocketSessions } from './websocket-sessions.js';
 
 const LOG_PREFIX = 'client-credentials:';
 /** How often expired cache entries that nobody reads any more are dropped. */
 const PRUNE_INTERVAL_MS = 60_000;
+/** How often WebSocket connections are checked for an expired token (Directus ends only REST ones at exp). */
+const SESSION_EXPIRY_INTERVAL_MS = 1000;
 /** Suffix of the Redis channel, after Directus's bus namespace (REDIS_BUS_NAMESPACE, default "directus:bus"). */
 const CHANNEL_SUFFIX = 'bcc-client-credentials:invalidate';
 
@@ -36,7 +39,7 @@ const CHANNEL_SUFFIX = 'bcc-client-credentials:invalidate';
  * BCC_AUTH_CACHE_TTL seconds (client-directory.ts), dropped at once by changes
  * made through this instance (action hooks) and, with Redis, through any other.
  */
-export default defineHook(({ filter, action }, { env, logger }) => {
+export default defineHook(({ filter, action }, { env, logger, database }) => {
 	let config: VerifierConfig;
 	let redis: RedisSettings;
 	try {
@@ -75,20 +78,29 @@ export default defineHook(({ filter, action }, { env, logger }) => {
 		directory.prune();
 	}, PRUNE_INTERVAL_MS);
 	pruner.unref();
+	const sessions = new WebSocketSessions();
+	const sessionExpiry = setInterval(() => sessions.expire(), SESSION_EXPIRY_INTERVAL_MS);
+	sessionExpiry.unref();
 	action('extensions.unload', () => {
 		clearInterval(pruner);
+		clearInterval(sessionExpiry);
 		void bus?.close();
 	});
 
-	async function authenticate(token: unknown, defaults: Accountability, database: Knex): Promise<Accountability> {
-		if (!verifier.owns(token)) return defaults;
+	/** The accountability of an owned token's client and the client itself, or null for a token that is not ours. */
+	async function authenticate(
+		token: unknown,
+		defaults: Accountability,
+		knex: Knex,
+	): Promise<{ accountability: Accountability; client: VerifiedClient } | null> {
+		if (!verifier.owns(token)) return null;
 		let client: VerifiedClient | null = null;
 		try {
 			// A token seen before: no key lookup, no signature check (the get avoids an await on the hot path).
 			client = tokens.get(token) ?? (await tokens.verify(token, verifier));
-			const accountability = await directory.accountabilityFor(client, defaults, database);
+			const accountability = await directory.accountabilityFor(client, defaults, knex);
 			logger.debug({ client: client.identifier, user: client.userId }, `${LOG_PREFIX} token accepted`);
-			return accountability;
+			return { accountability, client };
 		} catch (error) {
 			throw refuse(error, token, client);
 		}
@@ -97,6 +109,15 @@ export default defineHook(({ filter, action }, { env, logger }) => {
 	function applyChange(change: Invalidation): void {
 		if (change.kind === 'all') directory.invalidateAll();
 		else directory.invalidateUsers(change.userIds);
+		recheckSessions(change.kind === 'all' ? 'all' : new Set(change.userIds));
+	}
+
+	/** Open WebSocket connections of changed clients are decided again (see websocket-sessions.ts). */
+	function recheckSessions(userIds: ReadonlySet<string> | 'all'): void {
+		if (sessions.size === 0) return;
+		sessions
+			.recheck(userIds, (client, base) => directory.accountabilityFor(client, base, database))
+			.catch((error: unknown) => logger.error({ err: error }, `${LOG_PREFIX} could not check open WebSocket connections again`));
 	}
 
 	function startBus(): InvalidationBus | null {
@@ -118,7 +139,7 @@ export default defineHook(({ filter, action }, { env, logger }) => {
 				applyChange(change);
 				logger.debug(`${LOG_PREFIX} cached answers dropped: ${change.kind === 'all' ? 'all' : `${change.userIds.length} user(s)`} (change on another instance)`);
 			},
-			onResync: () => directory.invalidateAll(),
+			onResync: () => applyChange({ kind: 'all' }),
 			log: { info: log('info'), warn: log('warn'), debug: log('debug') },
 			fallback: `within ${ttl} (${ENV.cacheTtl})`,
 		});
@@ -166,12 +187,17 @@ export default defineHook(({ filter, action }, { env, logger }) => {
 
 	filter('authenticate', async (defaults, meta, context) => {
 		const { req } = meta as { req: { token?: unknown } };
-		return authenticate(req.token, defaults as Accountability, context.database as Knex);
+		const owned = await authenticate(req.token, defaults as Accountability, context.database as Knex);
+		return owned === null ? defaults : owned.accountability;
 	});
 
 	filter('websocket.authenticate', async (defaults, meta, context) => {
 		const { message } = meta as { message: { access_token?: unknown } };
-		return authenticate(message.access_token, defaults as Accountability, context.database as Knex);
+		const owned = await authenticate(message.access_token, defaults as Accountability, context.database as Knex);
+		if (owned === null) return defaults;
+		// Directus keeps this very object on the connection: the sessions can change it in place later.
+		sessions.track(owned.accountability, owned.client, defaults as Accountability);
+		return owned.accountability;
 	});
 });
 

@@ -28,8 +28,7 @@ const keyServer = await startKeyServer();
 const key = rsaKey('bench-1');
 keyServer.keys = [key.jwk];
 const instance = await startBenchInstance({ version: VERSION, extension: 'none', provision: ['svc-bench'] });
-const database = instance.directus.database.client === 'pg' ? instance.directus.database.database : '';
-const knex = await knexFor(VERSION, database);
+const knex = await knexFor(VERSION, instance.directus);
 
 let queries = 0;
 knex.on('query', () => queries++);

@@ -9,7 +9,7 @@
  *     Directus static token of a user with the same role, and no token (the public
  *     policy may read the same collection: the ceiling);
  *   - Directus 11.17.4 + PostgreSQL, two instances: one with our hook, one with the
- *     seed guide's hook (bench/seed-guide-hook, the comparison baseline), each
+ *     seed guide's hook (test/fixtures/seed-guide-hook, the comparison baseline), each
  *     against a static token on the same instance.
  * Ratios are computed per round (runs of one round are back to back); the median
  * of the rounds is printed, and the ratio of all requests served.
@@ -20,7 +20,7 @@ import os from 'node:os';
 import autocannon from 'autocannon';
 import { api } from '../dev/directus-api.js';
 import { startOAuthServer } from '../dev/oauth-server.js';
-import { BENCH_AUDIENCE, buildSeedGuideHook, log, median, startBenchInstance, type BenchInstance } from './support.js';
+import { BENCH_AUDIENCE, log, median, startBenchInstance, type BenchInstance } from './support.js';
 
 const ROUNDS = Number(process.argv[2] ?? 15);
 const DURATION = Number(process.argv[3] ?? 2);
@@ -61,12 +61,8 @@ if (ONLY !== '11') {
 	mode('12.4.0', 'no token (ceiling)', v12, null);
 }
 if (ONLY !== '12') {
-	buildSeedGuideHook();
 	const ours11 = await startBenchInstance({ version: '11.17.4', extension: 'ours', env: hookEnv, provision: ['svc-bench'] });
-	// The seed guide's hook needs the role's id in its environment: set it, then restart.
 	const seed11 = await startBenchInstance({ version: '11.17.4', extension: 'seed-guide', env: hookEnv });
-	seed11.directus.env['BENCH_SEED_ROLE'] = seed11.readerRoleId;
-	await seed11.directus.restart();
 	instances.push(ours11, seed11);
 	mode('11.17.4', 'ours: client-credentials token', ours11, token);
 	mode('11.17.4', 'Directus static token (ours\' instance)', ours11, ours11.staticToken);

@@ -23,7 +23,7 @@ const keyServer = await startKeyServer();
 const key = rsaKey('bench-1');
 keyServer.keys = [key.jwk];
 const instance = await startBenchInstance({ version: VERSION, extension: 'none', provision: ['svc-bench'] });
-const knex = await knexFor(VERSION, instance.directus.database.client === 'pg' ? instance.directus.database.database : '');
+const knex = await knexFor(VERSION, instance.directus);
 const hook = await loadHook(
 	{
 		BCC_AUTH_ISSUER: keyServer.issuer,

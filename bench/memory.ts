@@ -28,7 +28,7 @@ const keyServer = await startKeyServer();
 const key = ecKey('bench-es256', 'P-256');
 keyServer.keys = [key.jwk];
 const instance = await startBenchInstance({ version: VERSION, extension: 'none', provision: CLIENTS });
-const knex = await knexFor(VERSION, instance.directus.database.client === 'pg' ? instance.directus.database.database : '');
+const knex = await knexFor(VERSION, instance.directus);
 const hook = await loadHook(
 	{ BCC_AUTH_ISSUER: keyServer.issuer, BCC_AUTH_AUDIENCE: BENCH_AUDIENCE, BCC_AUTH_REQUIRED_SCOPES: 'read:items', BCC_AUTH_ALGORITHMS: 'ES256', BCC_AUTH_CACHE_TTL: '300' },
 	knex,

@@ -3,8 +3,7 @@
  * `authenticate` handler loaded in process, statistics and printing.
  * Benchmarks are run by hand (`node --import tsx bench/<file>.ts`), never by `npm test`.
  */
-import { spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import vm from 'node:vm';
@@ -13,29 +12,14 @@ import type { Accountability } from '@directus/types';
 import type { Knex } from 'knex';
 import { adminApi } from '../dev/directus-api.js';
 import { ensureDirectusInstalled, startDirectus, type RunningDirectus } from '../dev/directus-runtime.js';
-import { installBuiltExtension, PROJECT_ROOT } from '../dev/extension-install.js';
+import { installBuiltExtension } from '../dev/extension-install.js';
 import { READER_ROLE, seedSchema } from '../dev/sample-content.js';
 import { removeRunFolder, runCli, runFolder } from '../test/support/e2e.js';
+import { installSeedGuideHook } from '../test/support/seed-guide-hook.js';
 
 export const BENCH_AUDIENCE = 'https://directus.bench.test/api';
 
 export const log = (line: string) => console.log(`# ${line}`);
-
-/** Builds the seed guide's hook (the comparison baseline) as ours is built: `directus-extension build --no-minify`. */
-export function buildSeedGuideHook(): void {
-	const cwd = path.join(PROJECT_ROOT, 'bench', 'seed-guide-hook');
-	const result = spawnSync(path.join(PROJECT_ROOT, 'node_modules', '.bin', 'directus-extension'), ['build', '--no-minify'], { cwd, encoding: 'utf8' });
-	if (result.status !== 0) throw new Error(`building bench/seed-guide-hook failed: ${result.stderr}${result.stdout}`);
-}
-
-/** Installs the built seed guide's hook into EXTENSIONS_PATH the way ours is installed. */
-export function installSeedGuideHook(extensionsPath: string): void {
-	const source = path.join(PROJECT_ROOT, 'bench', 'seed-guide-hook');
-	const target = path.join(extensionsPath, 'seed-guide-auth-client-credentials');
-	mkdirSync(target, { recursive: true });
-	cpSync(path.join(source, 'package.json'), path.join(target, 'package.json'));
-	cpSync(path.join(source, 'dist'), path.join(target, 'dist'), { recursive: true });
-}
 
 export interface BenchInstance {
 	readonly directus: RunningDirectus;
@@ -48,6 +32,9 @@ export interface BenchInstance {
  * A Directus on a fresh PostgreSQL database with the sample content, the public
  * policy allowed to read `articles` too (so a request without a token does the
  * same read), a static-token user with the reader role, and `extension` installed.
+ * The seed guide's hook (the comparison baseline, test/support/seed-guide-hook.ts)
+ * is given the reader role's id, which exists only once the sample content does:
+ * it is built and installed then, and Directus restarted to load it.
  */
 export async function startBenchInstance(options: {
 	version: string;
@@ -60,7 +47,6 @@ export async function startBenchInstance(options: {
 	const extensionsPath = path.join(folder, 'extensions');
 	mkdirSync(extensionsPath, { recursive: true });
 	if (options.extension === 'ours') installBuiltExtension(extensionsPath);
-	if (options.extension === 'seed-guide') installSeedGuideHook(extensionsPath);
 	const directus = await startDirectus({
 		version: options.version,
 		dataDir: path.join(folder, 'directus'),
@@ -70,6 +56,10 @@ export async function startBenchInstance(options: {
 		log,
 	});
 	const { readerRoleId } = await seedSchema(directus.url, directus.adminToken);
+	if (options.extension === 'seed-guide') {
+		await installSeedGuideHook(extensionsPath, { roleId: readerRoleId });
+		await directus.restart();
+	}
 	const policies: Array<{ id: string; name: string }> = await adminApi(directus.url, directus.adminToken, '/policies?fields=id,name&limit=-1');
 	const publicPolicy = policies.find((policy) => policy.name === '$t:public_label');
 	if (!publicPolicy) throw new Error('no public policy found');
@@ -88,8 +78,10 @@ export async function startBenchInstance(options: {
 	return { directus, readerRoleId, staticToken };
 }
 
-/** Knex on a PostgreSQL database, from the Directus install (the same knex and pg that Directus runs). */
-export async function knexFor(version: string, database: string): Promise<Knex> {
+/** Knex on the PostgreSQL database of `directus`, from the Directus install (the same knex and pg that Directus runs). */
+export async function knexFor(version: string, directus: RunningDirectus): Promise<Knex> {
+	if (directus.database.client !== 'pg') throw new Error('the benchmarks run on PostgreSQL');
+	const { database } = directus.database;
 	const installDir = await ensureDirectusInstalled(version, { log });
 	const require = createRequire(path.join(installDir, 'node_modules', '@directus', 'api', 'package.json'));
 	const knex = require('knex') as (config: Knex.Config) => Knex;

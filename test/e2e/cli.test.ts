@@ -10,12 +10,12 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, describe } from 'node:test';
 import { adminApi, api } from '../../dev/directus-api.js';
 import { startDirectus, type RunningDirectus } from '../../dev/directus-runtime.js';
 import { PROJECT_ROOT } from '../../dev/extension-install.js';
 import { userIdForIdentifier } from '../../extension/core/identity.js';
-import { removeRunFolder, runCli, runFolder, type CliResult } from '../support/e2e.js';
+import { e2eRun, runCli, USER_FIELDS, type CliResult, type UserRow } from '../support/e2e.js';
 
 const DIRECTUS_VERSION = process.env['BCC_TEST_DIRECTUS_VERSION'] ?? '12.4.0';
 const MAJOR = Number(DIRECTUS_VERSION.split('.')[0]);
@@ -25,18 +25,6 @@ const CLIENT_USER_ID = userIdForIdentifier(`${CLIENT}@clients`);
 const ROLE = 'E2E Machine Clients';
 const SEED_IDENTIFIER = 'e2eSeedGuide01@clients';
 const SEED_USER_ID = userIdForIdentifier(SEED_IDENTIFIER);
-
-interface UserRow {
-	id: string;
-	external_identifier: string | null;
-	provider: string;
-	status: string;
-	role: string | null;
-	first_name: string | null;
-	last_name: string | null;
-	email: string | null;
-	password: string | null;
-}
 
 async function closedPort(): Promise<number> {
 	const probe = createServer();
@@ -53,15 +41,14 @@ function parse(result: CliResult): any {
 }
 
 describe(`bcc-cc against Directus ${DIRECTUS_VERSION}`, () => {
-	let folder: string;
+	const run = e2eRun(`cli-${DIRECTUS_VERSION}`);
+	const { test } = run;
 	let directus: RunningDirectus;
-	let failed = false;
 
 	const cli = (...args: string[]): Promise<CliResult> => runCli(['--url', directus.url, '--token', directus.adminToken, ...args]);
 	const admin = (route: string, method = 'GET', body?: unknown): Promise<any> => adminApi(directus.url, directus.adminToken, route, method, body);
 	const readUser = async (id: string): Promise<UserRow | undefined> => {
-		const fields = 'id,external_identifier,provider,status,role,first_name,last_name,email,password';
-		const rows = (await admin(`/users?filter[id][_eq]=${id}&fields=${fields}`)) as UserRow[];
+		const rows = (await admin(`/users?filter[id][_eq]=${id}&fields=${USER_FIELDS}`)) as UserRow[];
 		return rows[0];
 	};
 	const activityCount = async (id: string): Promise<number> => {
@@ -69,14 +56,14 @@ describe(`bcc-cc against Directus ${DIRECTUS_VERSION}`, () => {
 		return Number(rows[0].count);
 	};
 
-	before(
+	run.before(
 		async () => {
 			const cliPath = path.join(PROJECT_ROOT, 'dist', 'cli.js');
 			if (!existsSync(cliPath)) {
 				const build = spawnSync(process.execPath, [path.join(PROJECT_ROOT, 'scripts', 'build-cli.mjs')], { encoding: 'utf8' });
 				assert.equal(build.status, 0, `building dist/cli.js failed:\n${build.stderr}`);
 			}
-			folder = runFolder(`cli-${DIRECTUS_VERSION}`);
+			const folder = run.folder;
 			const extensionsPath = path.join(folder, 'extensions');
 			mkdirSync(extensionsPath, { recursive: true });
 			directus = await startDirectus({
@@ -92,19 +79,8 @@ describe(`bcc-cc against Directus ${DIRECTUS_VERSION}`, () => {
 
 	after(async () => {
 		await directus?.stop();
-		if (!failed && folder) removeRunFolder(folder);
-		else if (folder) console.error(`Directus data and log kept in ${folder}`);
+		run.finish();
 	});
-
-	const test = (name: string, body: () => Promise<void>) =>
-		it(name, async () => {
-			try {
-				await body();
-			} catch (error) {
-				failed = true;
-				throw error;
-			}
-		});
 
 	test('provision --create-role creates the role and a default-provider user with the derived id', async () => {
 		const result = await cli('provision', CLIENT, '--role', ROLE, '--create-role', '--json');

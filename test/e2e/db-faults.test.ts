@@ -14,17 +14,17 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, describe } from 'node:test';
 import { adminApi } from '../../dev/directus-api.js';
 import { startDirectus, type RunningDirectus } from '../../dev/directus-runtime.js';
 import { installBuiltExtension } from '../../dev/extension-install.js';
 import { READER_ROLE, seedSchema } from '../../dev/sample-content.js';
 import { userIdForIdentifier } from '../../extension/core/identity.js';
-import { removeRunFolder, runCli, runFolder } from '../support/e2e.js';
+import { e2eRun, runCli } from '../support/e2e.js';
 import { assertNoSecretsInLog, hookLines, LEVEL, linesForToken, type LogLine } from '../support/hook-log.js';
 import { startKeyServer, type KeyServer } from '../support/key-server.js';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
-import { codeOf, refusalBody, sleep, timedCall, type TimedResponse } from '../support/timed-call.js';
+import { codeOf, refusalBody, sleep, timedCall, unavailableBody, type TimedResponse } from '../support/timed-call.js';
 import { auth0Claims, rsaKey, signToken } from '../support/tokens.js';
 
 const DIRECTUS_VERSION = process.env['BCC_TEST_DIRECTUS_VERSION'] ?? '12.4.0';
@@ -36,24 +36,17 @@ const BOUND_MS = 3000;
 /** How long a test waits for Directus's own answer before calling it a hang. */
 const PATIENCE_MS = 2500;
 
-const DIRECTORY_UNAVAILABLE_BODY = {
-	errors: [
-		{
-			message: 'Service "client-credentials" is unavailable. The user directory could not be read.',
-			extensions: { service: 'client-credentials', reason: 'The user directory could not be read', code: 'SERVICE_UNAVAILABLE' },
-		},
-	],
-};
+const DIRECTORY_UNAVAILABLE_BODY = unavailableBody('The user directory could not be read');
 
 describe(`database faults against Directus ${DIRECTUS_VERSION} on PostgreSQL`, () => {
-	let folder: string;
+	const run = e2eRun(`db-faults-${DIRECTUS_VERSION}`);
+	const { test } = run;
 	let proxy: TcpProxy;
 	let server: KeyServer;
 	/** With the extension. */
 	let directus: RunningDirectus;
 	/** Without it, on the same database through the same proxy: what Directus itself answers. */
 	let plain: RunningDirectus;
-	let failed = false;
 	const sent: string[] = [];
 	const owned: TimedResponse[] = [];
 	const key = rsaKey('key-1');
@@ -121,62 +114,57 @@ describe(`database faults against Directus ${DIRECTUS_VERSION} on PostgreSQL`, (
 		return summary.sort();
 	}
 
-	before(async () => {
-		try {
-			folder = runFolder(`db-faults-${DIRECTUS_VERSION}`);
-			const extensionsPath = path.join(folder, 'extensions');
-			installBuiltExtension(extensionsPath);
-			const noExtensions = path.join(folder, 'no-extensions');
-			mkdirSync(noExtensions, { recursive: true });
-			proxy = await startTcpProxy();
-			server = await startKeyServer();
-			server.keys = [key.jwk];
-			const common = {
-				DB_PORT: String(proxy.port),
-				BCC_AUTH_ISSUER: server.issuer,
-				BCC_AUTH_AUDIENCE: AUDIENCE,
-				BCC_AUTH_REQUIRED_SCOPES: 'read:items',
-				BCC_AUTH_DB_TIMEOUT: String(DB_TIMEOUT_MS / 1000),
-			};
-			directus = await startDirectus({
+	run.before(async () => {
+		const folder = run.folder;
+		const extensionsPath = path.join(folder, 'extensions');
+		installBuiltExtension(extensionsPath);
+		const noExtensions = path.join(folder, 'no-extensions');
+		mkdirSync(noExtensions, { recursive: true });
+		proxy = await startTcpProxy();
+		server = await startKeyServer();
+		server.keys = [key.jwk];
+		const common = {
+			DB_PORT: String(proxy.port),
+			BCC_AUTH_ISSUER: server.issuer,
+			BCC_AUTH_AUDIENCE: AUDIENCE,
+			BCC_AUTH_REQUIRED_SCOPES: 'read:items',
+			BCC_AUTH_DB_TIMEOUT: String(DB_TIMEOUT_MS / 1000),
+		};
+		directus = await startDirectus({
+			version: DIRECTUS_VERSION,
+			dataDir: path.join(folder, 'directus'),
+			extensionsPath,
+			database: { client: 'pg' },
+			env: { ...common, EXTENSIONS_MUST_LOAD: 'true' },
+			log: () => undefined,
+		});
+		const database = directus.database.client === 'pg' ? directus.database.database : '';
+		[plain] = await Promise.all([
+			startDirectus({
 				version: DIRECTUS_VERSION,
-				dataDir: path.join(folder, 'directus'),
-				extensionsPath,
-				database: { client: 'pg' },
-				env: { ...common, EXTENSIONS_MUST_LOAD: 'true' },
+				dataDir: path.join(folder, 'plain'),
+				extensionsPath: noExtensions,
+				database: { client: 'pg', database },
+				skipBootstrap: true,
+				secret: directus.secret,
+				adminToken: directus.adminToken,
+				env: common,
 				log: () => undefined,
-			});
-			const database = directus.database.client === 'pg' ? directus.database.database : '';
-			[plain] = await Promise.all([
-				startDirectus({
-					version: DIRECTUS_VERSION,
-					dataDir: path.join(folder, 'plain'),
-					extensionsPath: noExtensions,
-					database: { client: 'pg', database },
-					skipBootstrap: true,
-					secret: directus.secret,
-					adminToken: directus.adminToken,
-					env: common,
-					log: () => undefined,
-				}),
-				(async () => {
-					const { readerRoleId } = await seedSchema(directus.url, directus.adminToken);
-					const users = fresh.map((clientId) => ({
-						id: userIdForIdentifier(`${clientId}@clients`),
-						external_identifier: `${clientId}@clients`,
-						provider: 'default',
-						status: 'active',
-						role: readerRoleId,
-					}));
-					await adminApi(directus.url, directus.adminToken, '/users', 'POST', users);
-					const provisioned = await runCli(['provision', 'svc-orders', '--role', READER_ROLE], { DIRECTUS_URL: directus.url, DIRECTUS_TOKEN: directus.adminToken });
-					assert.equal(provisioned.code, 0, provisioned.stderr);
-				})(),
-			]);
-		} catch (error) {
-			failed = true; // keep the run folder and its logs
-			throw error;
-		}
+			}),
+			(async () => {
+				const { readerRoleId } = await seedSchema(directus.url, directus.adminToken);
+				const users = fresh.map((clientId) => ({
+					id: userIdForIdentifier(`${clientId}@clients`),
+					external_identifier: `${clientId}@clients`,
+					provider: 'default',
+					status: 'active',
+					role: readerRoleId,
+				}));
+				await adminApi(directus.url, directus.adminToken, '/users', 'POST', users);
+				const provisioned = await runCli(['provision', 'svc-orders', '--role', READER_ROLE], { DIRECTUS_URL: directus.url, DIRECTUS_TOKEN: directus.adminToken });
+				assert.equal(provisioned.code, 0, provisioned.stderr);
+			})(),
+		]);
 	});
 
 	after(async () => {
@@ -185,19 +173,8 @@ describe(`database faults against Directus ${DIRECTUS_VERSION} on PostgreSQL`, (
 		await directus?.stop();
 		await server?.stop();
 		await proxy?.stop();
-		if (!failed) removeRunFolder(folder);
-		else console.error(`Directus logs kept in ${folder}`);
+		run.finish();
 	});
-
-	const test = (name: string, body: () => Promise<void>) =>
-		it(name, async () => {
-			try {
-				await body();
-			} catch (error) {
-				failed = true;
-				throw error;
-			}
-		});
 
 	test('database reachable: the client is accepted, and both instances answer the same', async () => {
 		const response = await send(token());
@@ -206,7 +183,7 @@ describe(`database faults against Directus ${DIRECTUS_VERSION} on PostgreSQL`, (
 	});
 
 	describe('database refuses connections (down), open connections cut', () => {
-		before(async () => {
+		run.before(async () => {
 			await proxy.setMode({ kind: 'refuse' });
 			proxy.cut();
 		});
@@ -246,7 +223,7 @@ describe(`database faults against Directus ${DIRECTUS_VERSION} on PostgreSQL`, (
 	});
 
 	describe('database black-holed (accepts, never answers; the pool runs dry)', () => {
-		before(async () => {
+		run.before(async () => {
 			await proxy.setMode({ kind: 'blackhole' });
 		});
 

@@ -10,14 +10,14 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, describe } from 'node:test';
 import { adminApi, api, errorCode } from '../../dev/directus-api.js';
 import { startDirectus, type RunningDirectus } from '../../dev/directus-runtime.js';
 import { EXTENSION_NAME, installBuiltExtension, PROJECT_ROOT } from '../../dev/extension-install.js';
 import { startOAuthServer, type RunningOAuthServer } from '../../dev/oauth-server.js';
 import { READER_ROLE, seedSchema } from '../../dev/sample-content.js';
 import { userIdForIdentifier } from '../../extension/core/identity.js';
-import { removeRunFolder, runCli, runFolder, type CliResult } from '../support/e2e.js';
+import { e2eRun, runCli, type CliResult } from '../support/e2e.js';
 
 const VERSIONS = process.env['BCC_TEST_DIRECTUS_VERSION'] ? [process.env['BCC_TEST_DIRECTUS_VERSION']] : ['12.4.0', '11.17.4'];
 const AUDIENCE = 'https://directus.diagnose.test/api';
@@ -38,10 +38,10 @@ for (const version of VERSIONS) {
 	const major = Number(version.split('.')[0]);
 
 	describe(`bcc-cc check, doctor and show against Directus ${version}`, () => {
-		let folder: string;
+		const run = e2eRun(`diagnose-${version}`);
+		const test = (name: string, body: () => Promise<void>) => run.test(name, body, { timeout: 180_000 });
 		let oauth: RunningOAuthServer;
 		let directus: RunningDirectus;
-		let failed = false;
 		const clients = ['dx-reader', 'dx-admin', 'dx-unknown', 'dx-noscope', 'dx-expired', 'dx-wrongaud', 'dx-suspended'];
 
 		const hookEnv = () => ({ BCC_AUTH_ISSUER: oauth.issuer, BCC_AUTH_AUDIENCE: AUDIENCE, BCC_AUTH_REQUIRED_SCOPES: 'read:items' });
@@ -49,9 +49,9 @@ for (const version of VERSIONS) {
 			runCli(args, { DIRECTUS_URL: directus.url, DIRECTUS_TOKEN: directus.adminToken, ...hookEnv(), ...env });
 		const tokenFor = (clientId: string) => oauth.getToken(`${clientId}@clients`, SECRET);
 
-		before(
+		run.before(
 			async () => {
-				folder = runFolder(`diagnose-${version}`);
+				const folder = run.folder;
 				const extensionsPath = path.join(folder, 'extensions');
 				installBuiltExtension(extensionsPath);
 				oauth = await startOAuthServer({
@@ -83,19 +83,8 @@ for (const version of VERSIONS) {
 		after(async () => {
 			await directus?.stop();
 			await oauth?.stop();
-			if (!failed && folder) removeRunFolder(folder);
-			else if (folder) console.error(`Directus data and log kept in ${folder}`);
+			run.finish();
 		});
-
-		const test = (name: string, body: () => Promise<void>) =>
-			it(name, { timeout: 180_000 }, async () => {
-				try {
-					await body();
-				} catch (error) {
-					failed = true;
-					throw error;
-				}
-			});
 
 		test('check agrees with Directus on every token: accepted exactly when Directus answers 200, else the same status and code', async () => {
 			const cases: [string, string, string | null][] = [

@@ -10,14 +10,14 @@
  */
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, describe } from 'node:test';
 import { adminApi, api, errorCode } from '../../dev/directus-api.js';
 import { startDirectus, type RunningDirectus } from '../../dev/directus-runtime.js';
 import { installBuiltExtension } from '../../dev/extension-install.js';
 import { startOAuthServer, type RunningOAuthServer } from '../../dev/oauth-server.js';
 import { READER_ROLE, seedSchema } from '../../dev/sample-content.js';
 import { userIdForIdentifier } from '../../extension/core/identity.js';
-import { removeRunFolder, runCli, runFolder, type CliResult } from '../support/e2e.js';
+import { e2eRun, runCli, type CliResult } from '../support/e2e.js';
 import { base64url, rsaKey, signToken, signWith } from '../support/tokens.js';
 import { GRAPHQL_WS_PROTOCOL, openSocket, type RecordedSocket } from '../support/websocket.js';
 
@@ -63,7 +63,7 @@ export function describeHookSuite(target: HookTarget): void {
 	const handshake = websocketAuth === 'handshake';
 
 	describe(`client-credentials tokens against ${targetLabel(target)}`, () => {
-		let folder: string;
+		const run = e2eRun(`hook-${version}-${target.database}`);
 		let oauth: RunningOAuthServer;
 		let directus: RunningDirectus;
 		let wsUrl: string;
@@ -71,7 +71,6 @@ export function describeHookSuite(target: HookTarget): void {
 		const sockets: RecordedSocket[] = [];
 		/** Clients whose next token is short-lived (SHORT_TTL_SECONDS). */
 		const shortLived = new Set<string>();
-		let failed = false;
 
 		const cli = (...args: string[]): Promise<CliResult> => runCli(args, { DIRECTUS_URL: directus.url, DIRECTUS_TOKEN: directus.adminToken });
 		const tokenFor = async (clientId: string): Promise<string> => {
@@ -100,9 +99,9 @@ export function describeHookSuite(target: HookTarget): void {
 		/** Creates an article as the admin; subscriptions of readers see it. */
 		const createArticle = async (title: string): Promise<number> => (await adminApi(directus.url, directus.adminToken, '/items/articles', 'POST', { title })).id;
 
-		before(async () => {
+		run.before(async () => {
 			const started = performance.now();
-			folder = runFolder(`hook-${version}-${target.database}`);
+			const folder = run.folder;
 			const extensionsPath = path.join(folder, 'extensions');
 			installBuiltExtension(extensionsPath);
 			const clients = ['svc-orders', 'svc-admin', 'svc-unknown', 'svc-noscope', 'svc-expired', 'svc-wrongaud', 'svc-ws', 'svc-short'];
@@ -156,21 +155,12 @@ export function describeHookSuite(target: HookTarget): void {
 			for (const opened of sockets) opened.terminate();
 			await directus?.stop();
 			await oauth?.stop();
-			if (!failed) removeRunFolder(folder);
-			else console.error(`Directus log kept in ${folder}`);
+			run.finish();
 		});
 
 		/** A test of the given levels; a failure keeps the run folder (and Directus's log) for reading. */
 		const test = (name: string, levels: readonly Level[], body: () => Promise<void>) => {
-			if (!levels.includes(level)) return;
-			it(name, async () => {
-				try {
-					await body();
-				} catch (error) {
-					failed = true;
-					throw error;
-				}
-			});
+			if (levels.includes(level)) run.test(name, body);
 		};
 		const BOTH = ['full', 'smoke'] as const;
 		const FULL = ['full'] as const;

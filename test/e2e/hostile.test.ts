@@ -12,14 +12,14 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, describe } from 'node:test';
 import { adminApi } from '../../dev/directus-api.js';
 import { startDirectus, type RunningDirectus } from '../../dev/directus-runtime.js';
 import { installBuiltExtension } from '../../dev/extension-install.js';
 import { EMPTY_ROLE, READER_ROLE, seedSchema } from '../../dev/sample-content.js';
 import { REFUSAL_REASONS, type RefusalReason } from '../../extension/core/errors.js';
 import { userIdForIdentifier } from '../../extension/core/identity.js';
-import { removeRunFolder, runCli, runFolder, type CliResult } from '../support/e2e.js';
+import { e2eRun, runCli, type CliResult } from '../support/e2e.js';
 import {
 	CLAIM_CASES,
 	FOREIGN_CASES,
@@ -55,11 +55,11 @@ function headerKid(token: string): string | undefined {
 }
 
 describe(`hostile tokens against Directus ${DIRECTUS_VERSION}`, () => {
-	let folder: string;
+	const run = e2eRun(`hostile-${DIRECTUS_VERSION}`);
+	const { test } = run;
 	let server: KeyServer;
 	let directus: RunningDirectus;
 	let maker: TokenMaker;
-	let failed = false;
 	/** Every token sent to Directus, for the final log scan. */
 	const sent: string[] = [];
 	/** Every response, to check that none leaks configuration or library text. */
@@ -126,76 +126,60 @@ describe(`hostile tokens against Directus ${DIRECTUS_VERSION}`, () => {
 		}
 	}
 
-	before(async () => {
-		try {
-			folder = runFolder(`hostile-${DIRECTUS_VERSION}`);
-			const extensionsPath = path.join(folder, 'extensions');
-			installBuiltExtension(extensionsPath);
-			server = await startKeyServer();
-			server.keys = [
-				keys.main.jwk,
-				keys.ps.jwk,
-				keys.ec.jwk,
-				keys.weak.jwk,
-				{ ...keys.ecNoAlg.jwk, alg: undefined },
-				{ ...keys.p384NoAlg.jwk, alg: undefined },
-				{ ...keys.encryption.jwk, use: 'enc', alg: 'RSA-OAEP' },
-				{ kty: 'oct', kid: 'oct-1', k: 'c2VjcmV0LXNlY3JldC1zZWNyZXQ', alg: 'HS256' },
-			];
-			maker = {
-				issuer: server.issuer,
-				audience: AUDIENCE,
-				key: keys.main,
-				now: () => Math.floor(Date.now() / 1000),
-				token(overrides = {}, options = {}) {
-					const payload: Record<string, unknown> = {
-						...auth0Claims({ issuer: server.issuer, audience: AUDIENCE, clientId: options.clientId ?? 'svc-orders', scope: 'read:items' }),
-						jti: randomUUID(),
-						...overrides,
-					};
-					for (const [name, value] of Object.entries(payload)) if (value === undefined) delete payload[name];
-					return signToken({ key: options.key ?? keys.main, payload, ...(options.header ? { header: options.header } : {}) });
-				},
-			};
-			directus = await startDirectus({
-				version: DIRECTUS_VERSION,
-				dataDir: path.join(folder, 'directus'),
-				extensionsPath,
-				env: {
-					BCC_AUTH_ISSUER: server.issuer,
-					BCC_AUTH_AUDIENCE: AUDIENCE,
-					BCC_AUTH_REQUIRED_SCOPES: 'read:items',
-					BCC_AUTH_ALGORITHMS: 'RS256 PS256 ES256',
-					BCC_AUTH_JWKS_TIMEOUT: '1',
-					EXTENSIONS_MUST_LOAD: 'true',
-				},
-				log: () => undefined,
-			});
-			await seedSchema(directus.url, directus.adminToken);
-			const provisioned = await cli('provision', 'svc-orders', '--role', READER_ROLE, '--json');
-			assert.equal(provisioned.code, 0, provisioned.stderr);
-		} catch (error) {
-			failed = true; // keep the run folder and its logs
-			throw error;
-		}
+	run.before(async () => {
+		const folder = run.folder;
+		const extensionsPath = path.join(folder, 'extensions');
+		installBuiltExtension(extensionsPath);
+		server = await startKeyServer();
+		server.keys = [
+			keys.main.jwk,
+			keys.ps.jwk,
+			keys.ec.jwk,
+			keys.weak.jwk,
+			{ ...keys.ecNoAlg.jwk, alg: undefined },
+			{ ...keys.p384NoAlg.jwk, alg: undefined },
+			{ ...keys.encryption.jwk, use: 'enc', alg: 'RSA-OAEP' },
+			{ kty: 'oct', kid: 'oct-1', k: 'c2VjcmV0LXNlY3JldC1zZWNyZXQ', alg: 'HS256' },
+		];
+		maker = {
+			issuer: server.issuer,
+			audience: AUDIENCE,
+			key: keys.main,
+			now: () => Math.floor(Date.now() / 1000),
+			token(overrides = {}, options = {}) {
+				const payload: Record<string, unknown> = {
+					...auth0Claims({ issuer: server.issuer, audience: AUDIENCE, clientId: options.clientId ?? 'svc-orders', scope: 'read:items' }),
+					jti: randomUUID(),
+					...overrides,
+				};
+				for (const [name, value] of Object.entries(payload)) if (value === undefined) delete payload[name];
+				return signToken({ key: options.key ?? keys.main, payload, ...(options.header ? { header: options.header } : {}) });
+			},
+		};
+		directus = await startDirectus({
+			version: DIRECTUS_VERSION,
+			dataDir: path.join(folder, 'directus'),
+			extensionsPath,
+			env: {
+				BCC_AUTH_ISSUER: server.issuer,
+				BCC_AUTH_AUDIENCE: AUDIENCE,
+				BCC_AUTH_REQUIRED_SCOPES: 'read:items',
+				BCC_AUTH_ALGORITHMS: 'RS256 PS256 ES256',
+				BCC_AUTH_JWKS_TIMEOUT: '1',
+				EXTENSIONS_MUST_LOAD: 'true',
+			},
+			log: () => undefined,
+		});
+		await seedSchema(directus.url, directus.adminToken);
+		const provisioned = await cli('provision', 'svc-orders', '--role', READER_ROLE, '--json');
+		assert.equal(provisioned.code, 0, provisioned.stderr);
 	});
 
 	after(async () => {
 		await directus?.stop();
 		await server?.stop();
-		if (!failed) removeRunFolder(folder);
-		else console.error(`Directus log kept in ${folder}`);
+		run.finish();
 	});
-
-	const test = (name: string, body: () => Promise<void>) =>
-		it(name, async () => {
-			try {
-				await body();
-			} catch (error) {
-				failed = true;
-				throw error;
-			}
-		});
 
 	describe('tokens the hook does not own fall through to Directus untouched', () => {
 		for (const { name, make } of FOREIGN_CASES) {
@@ -337,7 +321,7 @@ describe(`hostile tokens against Directus ${DIRECTUS_VERSION}`, () => {
 			['an identifier stored as external_identifier of a user whose id is not its uuidv5', () => 'svc-extonly@clients'],
 		];
 		let adminId = '';
-		before(async () => {
+		run.before(async () => {
 			adminId = (await admin('/users/me?fields=id')).id;
 			await admin('/users', 'POST', { id: userIdForIdentifier('svc-collide@clients'), external_identifier: 'someone-else@clients', status: 'active', role: (await readerRoleId()) });
 			await admin('/users', 'POST', { external_identifier: 'svc-extonly@clients', status: 'active', role: await readerRoleId() });

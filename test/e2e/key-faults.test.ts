@@ -13,14 +13,14 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, describe } from 'node:test';
 import { startDirectus, type RunningDirectus } from '../../dev/directus-runtime.js';
 import { installBuiltExtension } from '../../dev/extension-install.js';
 import { READER_ROLE, seedSchema } from '../../dev/sample-content.js';
-import { removeRunFolder, runCli, runFolder } from '../support/e2e.js';
+import { e2eRun, runCli } from '../support/e2e.js';
 import { assertNoSecretsInLog, hookLines, LEVEL, linesForToken, type LogLine } from '../support/hook-log.js';
 import { startKeyServer, type KeyServer, type KeyServerMode } from '../support/key-server.js';
-import { codeOf, sleep, timedCall, type TimedResponse } from '../support/timed-call.js';
+import { codeOf, sleep, timedCall, unavailableBody, type TimedResponse } from '../support/timed-call.js';
 import { auth0Claims, rsaKey, signToken, type TestKey } from '../support/tokens.js';
 
 const DIRECTUS_VERSION = process.env['BCC_TEST_DIRECTUS_VERSION'] ?? '12.4.0';
@@ -33,20 +33,13 @@ const BACKOFF_MS = 1000;
 /** An owned request must be answered within this, whatever the key server does. */
 const BOUND_MS = 3000;
 
-const KEYS_UNAVAILABLE_BODY = {
-	errors: [
-		{
-			message: 'Service "client-credentials" is unavailable. Signing keys could not be fetched.',
-			extensions: { service: 'client-credentials', reason: 'Signing keys could not be fetched', code: 'SERVICE_UNAVAILABLE' },
-		},
-	],
-};
+const KEYS_UNAVAILABLE_BODY = unavailableBody('Signing keys could not be fetched');
 
 describe(`key server faults against Directus ${DIRECTUS_VERSION}`, () => {
-	let folder: string;
+	const run = e2eRun(`key-faults-${DIRECTUS_VERSION}`);
+	const { test } = run;
 	let server: KeyServer;
 	let directus: RunningDirectus;
-	let failed = false;
 	const sent: string[] = [];
 	const owned: TimedResponse[] = [];
 	const main = rsaKey('key-1');
@@ -93,53 +86,37 @@ describe(`key server faults against Directus ${DIRECTUS_VERSION}`, () => {
 	let lastUnavailableAt = Number.NEGATIVE_INFINITY;
 	const settle = () => sleep(Math.max(0, server.lastRequestAt + COOLDOWN_MS + 100 - performance.now(), lastUnavailableAt + BACKOFF_MS + 100 - performance.now()));
 
-	before(async () => {
-		try {
-			folder = runFolder(`key-faults-${DIRECTUS_VERSION}`);
-			const extensionsPath = path.join(folder, 'extensions');
-			installBuiltExtension(extensionsPath);
-			server = await startKeyServer();
-			server.keys = [main.jwk];
-			await server.down();
-			directus = await startDirectus({
-				version: DIRECTUS_VERSION,
-				dataDir: path.join(folder, 'directus'),
-				extensionsPath,
-				env: {
-					BCC_AUTH_ISSUER: server.issuer,
-					BCC_AUTH_AUDIENCE: AUDIENCE,
-					BCC_AUTH_REQUIRED_SCOPES: 'read:items',
-					BCC_AUTH_JWKS_TIMEOUT: String(TIMEOUT_MS / 1000),
-					BCC_AUTH_JWKS_COOLDOWN: String(COOLDOWN_MS / 1000),
-					EXTENSIONS_MUST_LOAD: 'true',
-				},
-				log: () => undefined,
-			});
-			await seedSchema(directus.url, directus.adminToken);
-			const provisioned = await runCli(['provision', 'svc-orders', '--role', READER_ROLE], { DIRECTUS_URL: directus.url, DIRECTUS_TOKEN: directus.adminToken });
-			assert.equal(provisioned.code, 0, provisioned.stderr);
-		} catch (error) {
-			failed = true; // keep the run folder and its logs
-			throw error;
-		}
+	run.before(async () => {
+		const folder = run.folder;
+		const extensionsPath = path.join(folder, 'extensions');
+		installBuiltExtension(extensionsPath);
+		server = await startKeyServer();
+		server.keys = [main.jwk];
+		await server.down();
+		directus = await startDirectus({
+			version: DIRECTUS_VERSION,
+			dataDir: path.join(folder, 'directus'),
+			extensionsPath,
+			env: {
+				BCC_AUTH_ISSUER: server.issuer,
+				BCC_AUTH_AUDIENCE: AUDIENCE,
+				BCC_AUTH_REQUIRED_SCOPES: 'read:items',
+				BCC_AUTH_JWKS_TIMEOUT: String(TIMEOUT_MS / 1000),
+				BCC_AUTH_JWKS_COOLDOWN: String(COOLDOWN_MS / 1000),
+				EXTENSIONS_MUST_LOAD: 'true',
+			},
+			log: () => undefined,
+		});
+		await seedSchema(directus.url, directus.adminToken);
+		const provisioned = await runCli(['provision', 'svc-orders', '--role', READER_ROLE], { DIRECTUS_URL: directus.url, DIRECTUS_TOKEN: directus.adminToken });
+		assert.equal(provisioned.code, 0, provisioned.stderr);
 	});
 
 	after(async () => {
 		await directus?.stop();
 		await server?.stop();
-		if (!failed) removeRunFolder(folder);
-		else console.error(`Directus log kept in ${folder}`);
+		run.finish();
 	});
-
-	const test = (name: string, body: () => Promise<void>) =>
-		it(name, async () => {
-			try {
-				await body();
-			} catch (error) {
-				failed = true;
-				throw error;
-			}
-		});
 
 	describe('the key server is unreachable from the start', () => {
 		test('Directus started while the key server was down (port closed), and never asked it', async () => {

@@ -18,14 +18,14 @@ import assert from 'node:assert/strict';
 import { execFile, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, describe } from 'node:test';
 import { api } from '../../dev/directus-api.js';
 import { startDirectus, type RunningDirectus } from '../../dev/directus-runtime.js';
 import { PROJECT_ROOT } from '../../dev/extension-install.js';
 import { startOAuthServer, type RunningOAuthServer } from '../../dev/oauth-server.js';
 import { READER_ROLE, seedSchema } from '../../dev/sample-content.js';
 import { userIdForIdentifier } from '../../extension/core/identity.js';
-import { removeRunFolder, runFolder } from '../support/e2e.js';
+import { e2eRun } from '../support/e2e.js';
 
 const DIRECTUS_VERSION = '12.4.0';
 const AUDIENCE = 'https://directus.package.test/api';
@@ -83,29 +83,29 @@ function parseJson(result: Result): any {
 }
 
 describe(`the npm package, installed from its tarball into Directus ${DIRECTUS_VERSION}`, () => {
-	let folder: string;
+	const run = e2eRun('package');
+	const test = (name: string, body: () => Promise<void>, timeout = 120_000) => run.test(name, body, { timeout });
 	let tarball: string;
 	let oauth: RunningOAuthServer;
 	let directus: RunningDirectus;
 	let extensionsPath: string;
-	let failed = false;
 	const clients = ['pkg-orders', 'pkg-module'];
 
 	const installed = () => path.join(extensionsPath, PACKAGE.name);
 	const bccCc = (args: string[], env: Record<string, string> = {}, input?: string) =>
 		exec(process.execPath, [path.join(installed(), PACKAGE.bin['bcc-cc'] as string), ...args], {
-			cwd: folder,
+			cwd: run.folder,
 			env: { DIRECTUS_URL: directus.url, DIRECTUS_TOKEN: directus.adminToken, ...env },
 			...(input !== undefined ? { input } : {}),
 		});
 	const hookEnv = () => ({ BCC_AUTH_ISSUER: oauth.issuer, BCC_AUTH_AUDIENCE: AUDIENCE, BCC_AUTH_REQUIRED_SCOPES: 'read:items' });
 
-	before(
+	run.before(
 		async () => {
 			for (const file of [PACKAGE['directus:extension'].path, PACKAGE.bin['bcc-cc'] as string]) {
 				assert.ok(existsSync(path.join(PROJECT_ROOT, file)), `${file} is missing: run "npm run build" first`);
 			}
-			folder = runFolder('package');
+			const folder = run.folder;
 			const packed = spawnSync(NPM, ['pack', '--ignore-scripts', '--json', '--pack-destination', folder], {
 				cwd: PROJECT_ROOT,
 				encoding: 'utf8',
@@ -142,22 +142,11 @@ describe(`the npm package, installed from its tarball into Directus ${DIRECTUS_V
 	after(async () => {
 		await directus?.stop();
 		await oauth?.stop();
-		if (!failed && folder) removeRunFolder(folder);
-		else if (folder) console.error(`Package test files kept in ${folder}`);
+		run.finish();
 	});
 
-	const test = (name: string, body: () => Promise<void>, timeout = 120_000) =>
-		it(name, { timeout }, async () => {
-			try {
-				await body();
-			} catch (error) {
-				failed = true;
-				throw error;
-			}
-		});
-
 	test('the tarball holds the two bundles, README and CHANGELOG, and declares no runtime dependencies', async () => {
-		const list = await exec('tar', ['-tzf', tarball], { cwd: folder });
+		const list = await exec('tar', ['-tzf', tarball], { cwd: run.folder });
 		assert.equal(list.code, 0, list.stderr);
 		const expected = ['package/CHANGELOG.md', 'package/README.md', 'package/dist/cli.js', 'package/dist/index.js', 'package/package.json'];
 		if (existsSync(path.join(PROJECT_ROOT, 'LICENSE'))) expected.push('package/LICENSE');
@@ -223,13 +212,13 @@ describe(`the npm package, installed from its tarball into Directus ${DIRECTUS_V
 	});
 
 	test('npm exec --package <tarball> runs bcc-cc offline', async () => {
-		const result = await exec(NPM, ['exec', '--offline', '--yes', '--package', tarball, '--', 'bcc-cc', '--version'], { cwd: folder });
+		const result = await exec(NPM, ['exec', '--offline', '--yes', '--package', tarball, '--', 'bcc-cc', '--version'], { cwd: run.folder });
 		assert.equal(result.code, 0, result.stderr);
 		assert.equal(result.stdout.trim().split('\n').pop(), PACKAGE.version);
 	});
 
 	test('npm install <tarball> in a Directus project folder installs nothing else, and Directus loads it from node_modules', async () => {
-		const project = path.join(folder, 'project');
+		const project = path.join(run.folder, 'project');
 		mkdirSync(project);
 		writeFileSync(path.join(project, 'package.json'), `${JSON.stringify({ name: 'my-directus', private: true }, null, 2)}\n`);
 		const install = await exec('sh', ['-e', '-c', docsBlock('install:npm').replaceAll('./directus-extension-auth-client-credentials-<version>.tgz', tarball)], {
@@ -244,7 +233,7 @@ describe(`the npm package, installed from its tarball into Directus ${DIRECTUS_V
 		assert.equal(npx.code, 0, npx.stderr);
 		assert.equal(npx.stdout.trim(), PACKAGE.version);
 
-		const emptyExtensions = path.join(folder, 'no-extensions');
+		const emptyExtensions = path.join(run.folder, 'no-extensions');
 		mkdirSync(emptyExtensions);
 		const second = await startDirectus({
 			version: DIRECTUS_VERSION,

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, describe } from 'node:test';
 import { api, errorCode } from '../../dev/directus-api.js';
 import { startDirectus, type RunningDirectus } from '../../dev/directus-runtime.js';
 import { installBuiltExtension } from '../../dev/extension-install.js';
 import { startOAuthServer, type RunningOAuthServer } from '../../dev/oauth-server.js';
 import { READER_ROLE, seedSchema } from '../../dev/sample-content.js';
-import { removeRunFolder, runCli, runFolder } from '../support/e2e.js';
+import { e2eRun, runCli } from '../support/e2e.js';
 import { startKeyServer, type KeyServer } from '../support/key-server.js';
 import { PROVIDER_ISSUERS, PROVIDER_SHAPES } from '../support/provider-tokens.js';
 import { rsaKey, signToken, type TestKey } from '../support/tokens.js';
@@ -26,20 +26,20 @@ const SECRET = 'providers-secret-0123456789';
 const CRAFTED = ['entra', 'okta', 'cognito'] as const;
 const CRAFTED_CLIENT = '6731de76-14a6-49ae-97bc-6eba6914391e';
 describe('several identity providers on one Directus 12.4.0', () => {
-	let folder: string;
+	const run = e2eRun('providers');
+	const { test } = run;
 	let directus: RunningDirectus;
 	let auth0: RunningOAuthServer;
 	let rfc9068: RunningOAuthServer;
 	let keycloak: RunningOAuthServer;
 	let keyServer: KeyServer;
 	let craftingKey: TestKey;
-	let failed = false;
 
 	const cli = (...args: string[]) => runCli(args, { DIRECTUS_URL: directus.url, DIRECTUS_TOKEN: directus.adminToken });
 	const read = (token: string) => api(directus.url, '/items/articles', { token });
 
-	before(async () => {
-		folder = runFolder('providers');
+	run.before(async () => {
+		const folder = run.folder;
 		const extensionsPath = path.join(folder, 'extensions');
 		installBuiltExtension(extensionsPath);
 		auth0 = await startOAuthServer({
@@ -104,18 +104,8 @@ describe('several identity providers on one Directus 12.4.0', () => {
 	after(async () => {
 		await directus?.stop();
 		await Promise.all([auth0?.stop(), rfc9068?.stop(), keycloak?.stop(), keyServer?.stop()]);
-		if (!failed) removeRunFolder(folder);
+		run.finish();
 	});
-
-	const test = (name: string, body: () => Promise<void>) =>
-		it(name, async () => {
-			try {
-				await body();
-			} catch (error) {
-				failed = true;
-				throw error;
-			}
-		});
 
 	test('an Auth0-shaped token is accepted under the auth0 profile', async () => {
 		assert.equal((await read(await auth0.getToken('svc-a@clients', SECRET))).status, 200);

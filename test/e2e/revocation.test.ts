@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, describe } from 'node:test';
 import { api } from '../../dev/directus-api.js';
 import { startDirectus, type RunningDirectus } from '../../dev/directus-runtime.js';
 import { installBuiltExtension } from '../../dev/extension-install.js';
 import { startOAuthServer, type RunningOAuthServer } from '../../dev/oauth-server.js';
 import { READER_ROLE, seedSchema } from '../../dev/sample-content.js';
-import { removeRunFolder, runCli, runFolder } from '../support/e2e.js';
+import { e2eRun, runCli } from '../support/e2e.js';
 import { startTestRedis, type TestRedis } from '../support/redis-server.js';
 
 const VERSION = '12.4.0';
@@ -29,14 +29,14 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * cache would keep the answer for a minute.
  */
 describe(`revocation across two Directus ${VERSION} instances`, () => {
-	let folder: string;
+	const run = e2eRun('revocation');
+	const { test } = run;
 	let redis: TestRedis;
 	let oauth: RunningOAuthServer;
 	let first: RunningDirectus;
 	let second: RunningDirectus;
 	let token: string;
 	let hookRedis: TestRedis | undefined;
-	let failed = false;
 
 	const cliAgainst = (directus: RunningDirectus, ...args: string[]) => runCli(args, { DIRECTUS_URL: directus.url, DIRECTUS_TOKEN: directus.adminToken });
 	const status = async (directus: RunningDirectus) => (await api(directus.url, '/items/articles', { token })).status;
@@ -53,8 +53,8 @@ describe(`revocation across two Directus ${VERSION} instances`, () => {
 		}
 	};
 
-	before(async () => {
-		folder = runFolder('revocation');
+	run.before(async () => {
+		const folder = run.folder;
 		const extensionsPath = path.join(folder, 'extensions');
 		installBuiltExtension(extensionsPath);
 		redis = await startTestRedis();
@@ -99,19 +99,8 @@ describe(`revocation across two Directus ${VERSION} instances`, () => {
 		await oauth?.stop();
 		await redis?.stop();
 		await hookRedis?.stop();
-		if (!failed) removeRunFolder(folder);
-		else console.error(`Directus logs kept in ${folder}`);
+		run.finish();
 	});
-
-	const test = (name: string, body: () => Promise<void>) =>
-		it(name, async () => {
-			try {
-				await body();
-			} catch (error) {
-				failed = true;
-				throw error;
-			}
-		});
 
 	test('both instances listen on Redis for changes made on the other', async () => {
 		for (const directus of [first, second]) {

@@ -25,14 +25,14 @@ import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, describe } from 'node:test';
 import { adminApi, api, errorCode } from '../../dev/directus-api.js';
 import { directusInstallDir, startDirectus, type RunningDirectus } from '../../dev/directus-runtime.js';
 import { EXTENSION_NAME, installBuiltExtension } from '../../dev/extension-install.js';
 import { startOAuthServer, type RunningOAuthServer } from '../../dev/oauth-server.js';
 import { READER_ROLE, seedSchema } from '../../dev/sample-content.js';
 import { userIdForIdentifier } from '../../extension/core/identity.js';
-import { removeRunFolder, runCli, runFolder, type CliResult } from '../support/e2e.js';
+import { e2eRun, runCli, USER_FIELDS, type CliResult, type UserRow } from '../support/e2e.js';
 import { installSeedGuideHook, SEED_GUIDE_EXTENSION, SEED_GUIDE_PROVIDER, SEED_GUIDE_SCOPE } from '../support/seed-guide-hook.js';
 import { GRAPHQL_WS_PROTOCOL, openSocket } from '../support/websocket.js';
 
@@ -51,19 +51,6 @@ const WS_ANSWER_MS = 5000;
 
 const identifierOf = (clientId: string) => `${clientId}@clients`;
 const userIdOf = (clientId: string) => userIdForIdentifier(identifierOf(clientId));
-
-interface UserRow {
-	id: string;
-	external_identifier: string | null;
-	provider: string;
-	status: string;
-	role: string | null;
-	first_name: string | null;
-	last_name: string | null;
-	email: string | null;
-	password: string | null;
-}
-const USER_FIELDS = 'id,external_identifier,provider,status,role,first_name,last_name,email,password';
 
 interface PgClient {
 	connect(): Promise<void>;
@@ -85,17 +72,26 @@ async function withDatabase<T>(database: string, work: (client: PgClient) => Pro
 
 describe(`taking over the seed guide's hook: Directus ${OLD_VERSION} -> this extension -> migrate-provider -> Directus ${NEW_VERSION} (PostgreSQL)`, () => {
 	const database = `bcc_takeover_${randomBytes(4).toString('hex')}`;
-	let folder: string;
+	const run = e2eRun('seed-takeover');
+	const { test } = run;
 	let extensionsPath: string;
 	let oauth: RunningOAuthServer;
 	let directus: RunningDirectus;
 	let adminToken: string;
 	let secret: string;
 	let databaseCreated = false;
-	let failed = false;
 	/** Tokens minted while the guide's hook ran: the takeover must not need new ones. */
 	const oldTokens = new Map<string, string>();
 
+	/** Directus's environment at every start, under the guide's hook and under this extension. */
+	const env = () => ({
+		// The guide's hook reads the same two variables as this extension.
+		BCC_AUTH_ISSUER: oauth.issuer,
+		BCC_AUTH_AUDIENCE: AUDIENCE,
+		// Read by this extension only: the scope the guide's hook insisted on.
+		BCC_AUTH_REQUIRED_SCOPES: SEED_GUIDE_SCOPE,
+		EXTENSIONS_MUST_LOAD: 'true',
+	});
 	const cli = (...args: string[]): Promise<CliResult> => runCli(args, { DIRECTUS_URL: directus.url, DIRECTUS_TOKEN: adminToken });
 	const cliJson = async (...args: string[]): Promise<any> => {
 		const result = await cli(...args, '--json');
@@ -130,8 +126,8 @@ describe(`taking over the seed guide's hook: Directus ${OLD_VERSION} -> this ext
 		}
 	}
 
-	before(async () => {
-		folder = runFolder('seed-takeover');
+	run.before(async () => {
+		const folder = run.folder;
 		extensionsPath = path.join(folder, 'extensions');
 		await installSeedGuideHook(extensionsPath, { roleId: SEED_ROLE_ID });
 		oauth = await startOAuthServer({
@@ -144,14 +140,7 @@ describe(`taking over the seed guide's hook: Directus ${OLD_VERSION} -> this ext
 			dataDir: path.join(folder, 'directus-11'),
 			extensionsPath,
 			database: { client: 'pg', database, keepDatabase: true },
-			env: {
-				// The guide's hook reads the same two variables as this extension.
-				BCC_AUTH_ISSUER: oauth.issuer,
-				BCC_AUTH_AUDIENCE: AUDIENCE,
-				// Read by this extension only: the scope the guide's hook insisted on.
-				BCC_AUTH_REQUIRED_SCOPES: SEED_GUIDE_SCOPE,
-				EXTENSIONS_MUST_LOAD: 'true',
-			},
+			env: env(),
 			log: () => undefined,
 		});
 		databaseCreated = true;
@@ -166,19 +155,8 @@ describe(`taking over the seed guide's hook: Directus ${OLD_VERSION} -> this ext
 		await directus?.stop();
 		await oauth?.stop();
 		if (databaseCreated) await withDatabase('postgres', (client) => client.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`));
-		if (!failed) removeRunFolder(folder);
-		else console.error(`Directus logs kept in ${folder}`);
+		run.finish();
 	});
-
-	const test = (name: string, body: () => Promise<void>) =>
-		it(name, async () => {
-			try {
-				await body();
-			} catch (error) {
-				failed = true;
-				throw error;
-			}
-		});
 
 	test(`the guide's hook on Directus ${OLD_VERSION} creates each client's user on first use`, async () => {
 		for (const clientId of LEGACY) {
@@ -270,17 +248,12 @@ describe(`taking over the seed guide's hook: Directus ${OLD_VERSION} -> this ext
 		await directus.stop();
 		directus = await startDirectus({
 			version: NEW_VERSION,
-			dataDir: path.join(folder, 'directus-12'),
+			dataDir: path.join(run.folder, 'directus-12'),
 			extensionsPath,
 			database: { client: 'pg', database },
 			adminToken,
 			secret,
-			env: {
-				BCC_AUTH_ISSUER: oauth.issuer,
-				BCC_AUTH_AUDIENCE: AUDIENCE,
-				BCC_AUTH_REQUIRED_SCOPES: SEED_GUIDE_SCOPE,
-				EXTENSIONS_MUST_LOAD: 'true',
-			},
+			env: env(),
 			log: () => undefined,
 		});
 		const info = await adminApi(directus.url, adminToken, '/server/info');

@@ -1,14 +1,21 @@
 /**
- * The seed guide's hook (test/fixtures/seed-guide-hook/src/index.ts, verbatim),
- * built and installed the way a deployment of that guide has it: bundled into
- * one dist/index.js with its dependencies (jwks-rsa, jsonwebtoken, uuid), in a
- * folder of EXTENSIONS_PATH with a package.json naming it a hook.
+ * The seed guide's hook (test/fixtures/seed-guide-hook/src/index.ts, the guide's
+ * code verbatim), installed the way a reader of the guide had it: a folder of
+ * EXTENSIONS_PATH named like the guide's `npx create-directus-extension` project,
+ * with its src/index.ts (the role placeholder replaced by a role id, the one edit
+ * the guide asks for), a package.json naming it a hook, and dist/index.js built
+ * by the extensions SDK's `directus-extension build` (the project's
+ * `npm run build`), which bundles jwks-rsa, jsonwebtoken and uuid into it.
+ * Unlike the project's default, it is built with --no-minify, the way this
+ * extension is built, so that the benchmark compares like with like.
+ *
+ * Used by test/e2e/seed-takeover.test.ts and, as the comparison baseline, by
+ * bench/e2e-throughput.ts (through bench/support.ts).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { builtinModules } from 'node:module';
+import { execFile } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { build } from 'esbuild';
+import { promisify } from 'node:util';
 import { PROJECT_ROOT } from '../../dev/extension-install.js';
 
 /** The provider the guide's hook gives the users it creates. */
@@ -19,44 +26,22 @@ export const SEED_GUIDE_SCOPE = 'my_service#read';
 export const SEED_GUIDE_EXTENSION = 'auth-client-credentials';
 
 const SOURCE = path.join(PROJECT_ROOT, 'test', 'fixtures', 'seed-guide-hook', 'src', 'index.ts');
-const ROLE_PLACEHOLDER = "'THE-UUID-OF-THE-ROLE-FOR-API-ACCESS'";
+const ROLE_PLACEHOLDER = 'THE-UUID-OF-THE-ROLE-FOR-API-ACCESS';
+const BUILD = path.join(PROJECT_ROOT, 'node_modules', '.bin', 'directus-extension');
 
 /**
- * Builds the guide's hook with `roleId` in place of its role placeholder (the
- * one edit the guide asks for) into `<extensionsPath>/auth-client-credentials`.
+ * Builds the guide's hook with `roleId` in place of its role placeholder into
+ * `<extensionsPath>/auth-client-credentials` and returns that folder. The folder
+ * must be inside this project (the build resolves the hook's dependencies from
+ * its node_modules); the run folders of test/support/e2e.ts are.
  */
 export async function installSeedGuideHook(extensionsPath: string, options: { roleId: string }): Promise<string> {
+	if (!/^[0-9a-f-]{36}$/i.test(options.roleId)) throw new Error(`not a role id: ${options.roleId}`);
+	const source = readFileSync(SOURCE, 'utf8');
+	if (!source.includes(`'${ROLE_PLACEHOLDER}'`)) throw new Error(`${SOURCE} no longer holds the role placeholder '${ROLE_PLACEHOLDER}'`);
 	const target = path.join(extensionsPath, SEED_GUIDE_EXTENSION);
-	mkdirSync(path.join(target, 'dist'), { recursive: true });
-	await build({
-		absWorkingDir: PROJECT_ROOT,
-		entryPoints: [SOURCE],
-		outfile: path.join(target, 'dist', 'index.js'),
-		bundle: true,
-		format: 'esm',
-		platform: 'node',
-		target: 'node22',
-		external: [...builtinModules, ...builtinModules.map((name) => `node:${name}`)],
-		banner: { js: "import { createRequire as __seedCreateRequire } from 'node:module';\nconst require = __seedCreateRequire(import.meta.url);" },
-		// The guide imports types without `import type`; let them be dropped as the SDK's build does.
-		tsconfigRaw: { compilerOptions: { verbatimModuleSyntax: false } },
-		logLevel: 'error',
-		plugins: [
-			{
-				name: 'seed-guide-hook',
-				setup(builder) {
-					// What the extensions SDK's defineHook is: the identity function.
-					builder.onResolve({ filter: /^@directus\/extensions-sdk$/ }, () => ({ path: 'extensions-sdk', namespace: 'seed-guide-shim' }));
-					builder.onLoad({ filter: /.*/, namespace: 'seed-guide-shim' }, () => ({ contents: 'export const defineHook = (config) => config;', loader: 'js' }));
-					builder.onLoad({ filter: /seed-guide-hook[\\/]src[\\/]index\.ts$/ }, async (args) => {
-						const source = await readFile(args.path, 'utf8');
-						if (!source.includes(ROLE_PLACEHOLDER)) throw new Error(`${args.path} no longer holds the role placeholder ${ROLE_PLACEHOLDER}`);
-						return { contents: source.replace(ROLE_PLACEHOLDER, JSON.stringify(options.roleId)), loader: 'ts' };
-					});
-				},
-			},
-		],
-	});
+	mkdirSync(path.join(target, 'src'), { recursive: true });
+	writeFileSync(path.join(target, 'src', 'index.ts'), source.replace(`'${ROLE_PLACEHOLDER}'`, `'${options.roleId}'`));
 	writeFileSync(
 		path.join(target, 'package.json'),
 		`${JSON.stringify(
@@ -70,5 +55,11 @@ export async function installSeedGuideHook(extensionsPath: string, options: { ro
 			'\t',
 		)}\n`,
 	);
+	try {
+		await promisify(execFile)(process.execPath, [BUILD, 'build', '--no-minify'], { cwd: target, encoding: 'utf8' });
+	} catch (error) {
+		const { stdout = '', stderr = '' } = error as { stdout?: string; stderr?: string };
+		throw new Error(`building the seed guide's hook in ${target} failed: ${(error as Error).message}\n${stderr}${stdout}`);
+	}
 	return target;
 }

@@ -55,4 +55,11 @@ export function refusalBody(code: string): unknown {
 	return { errors: [{ message, extensions: { code } }] };
 }
 
+/** The exact body Directus sends for one of the hook's 503 refusals, e.g. unavailableBody('Signing keys could not be fetched'). */
+export function unavailableBody(reason: string): unknown {
+	return {
+		errors: [{ message: `Service "client-credentials" is unavailable. ${reason}.`, extensions: { service: 'client-credentials', reason, code: 'SERVICE_UNAVAILABLE' } }],
+	};
+}
+
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

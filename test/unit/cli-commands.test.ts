@@ -7,33 +7,19 @@ import assert from 'node:assert/strict';
 import { beforeEach, describe, it } from 'node:test';
 import { userIdForIdentifier } from '../../extension/core/identity.js';
 import { USER_DESCRIPTION } from '../../cli/commands/provision.js';
-import { main } from '../../cli/index.js';
+import { FAKE_DIRECTUS_FLAGS, runInProcess, type CliResult } from '../support/cli-in-process.js';
 import { FakeDirectus } from '../support/fake-directus.js';
-
-interface Run {
-	code: number;
-	stdout: string;
-	stderr: string;
-}
 
 let directus: FakeDirectus;
 let connections: { url?: string | undefined; token?: string | undefined }[];
 
-async function run(...args: string[]): Promise<Run> {
-	let stdout = '';
-	let stderr = '';
-	const code = await main(['node', 'bcc-cc', '--url', 'http://directus.test', '--token', 't0ken', ...args], {
-		connector: async (options) => {
-			connections.push(options);
-			return directus;
-		},
-		stdout: { write: (text: string) => (stdout += text) },
-		stderr: { write: (text: string) => (stderr += text) },
+const run = (...args: string[]): Promise<CliResult> =>
+	runInProcess([...FAKE_DIRECTUS_FLAGS, ...args], async (options) => {
+		connections.push(options);
+		return directus;
 	});
-	return { code, stdout, stderr };
-}
 
-function parseJson(result: Run): any {
+function parseJson(result: CliResult): any {
 	assert.equal(result.code, 0, `exit code 0 expected; stderr: ${result.stderr}`);
 	return JSON.parse(result.stdout);
 }

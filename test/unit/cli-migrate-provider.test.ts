@@ -6,34 +6,20 @@ import assert from 'node:assert/strict';
 import { beforeEach, describe, it } from 'node:test';
 import type { DirectusApi, UserChanges } from '../../cli/directus.js';
 import { CliError } from '../../cli/errors.js';
-import { main } from '../../cli/index.js';
 import { userIdForIdentifier } from '../../extension/core/identity.js';
+import { FAKE_DIRECTUS_FLAGS, runInProcess, type CliResult } from '../support/cli-in-process.js';
 import { FakeDirectus } from '../support/fake-directus.js';
-
-interface Run {
-	code: number;
-	stdout: string;
-	stderr: string;
-}
 
 let directus: FakeDirectus;
 let connected: number;
 
-async function run(...args: string[]): Promise<Run> {
-	let stdout = '';
-	let stderr = '';
-	const code = await main(['node', 'bcc-cc', '--url', 'http://directus.test', '--token', 't0ken', 'migrate-provider', ...args], {
-		connector: async () => {
-			connected++;
-			return directus;
-		},
-		stdout: { write: (text: string) => (stdout += text) },
-		stderr: { write: (text: string) => (stderr += text) },
+const run = (...args: string[]): Promise<CliResult> =>
+	runInProcess([...FAKE_DIRECTUS_FLAGS, 'migrate-provider', ...args], async () => {
+		connected++;
+		return directus;
 	});
-	return { code, stdout, stderr };
-}
 
-function json(result: Run): any {
+function json(result: CliResult): any {
 	assert.equal(result.code, 0, result.stderr);
 	return JSON.parse(result.stdout);
 }
@@ -210,12 +196,7 @@ describe('migrate-provider', () => {
 
 	it('provision of a seed-guide user warns about its provider and keeps it', async () => {
 		const id = addSeedUser('svcA', null);
-		let stderr = '';
-		const code = await main(['node', 'bcc-cc', '--url', 'http://directus.test', '--token', 't0ken', 'provision', 'svcA', '--role', 'Seed API access', '--json'], {
-			connector: async () => directus,
-			stdout: { write: () => undefined },
-			stderr: { write: (text: string) => (stderr += text) },
-		});
+		const { code, stderr } = await runInProcess([...FAKE_DIRECTUS_FLAGS, 'provision', 'svcA', '--role', 'Seed API access', '--json'], async () => directus);
 		assert.equal(code, 0, stderr);
 		assert.match(stderr, /^Warning: the user of client svcA has provider "bcc-client-credentials" .* Run "bcc-cc migrate-provider" to move such users to "default"\.\n$/);
 		assert.equal(directus.users.get(id)?.provider, 'bcc-client-credentials');

@@ -6,6 +6,13 @@ export type Invalidation = { readonly kind: 'users'; readonly userIds: readonly 
 /** A message naming more users than this says "everything" instead (the effect is the same, the message small). */
 export const MAX_USERS_PER_MESSAGE = 500;
 
+/**
+ * "Drop everything" arriving from Redis is applied at most once per this many ms: the first at
+ * once, those that follow within the window as one more drop at its end (so none is lost, and a
+ * flood of them, or of unreadable messages, cannot keep emptying the cache).
+ */
+export const DROP_ALL_INTERVAL_MS = 100;
+
 export interface BusLog {
 	info(message: string): void;
 	warn(message: string): void;
@@ -51,6 +58,9 @@ export class InvalidationBus {
 	private publisher: Promise<RedisConnection> | null = null;
 	private retryTimer: NodeJS.Timeout | null = null;
 	private wake: (() => void) | null = null;
+	/** When a "drop everything" from Redis was last applied, and the timer of the one deferred after it. */
+	private lastDropAll = Number.NEGATIVE_INFINITY;
+	private deferredDropAll: NodeJS.Timeout | null = null;
 	private readonly running: Promise<void>;
 	/** Messages received from other instances; for tests and diagnostics. */
 	received = 0;
@@ -88,6 +98,8 @@ export class InvalidationBus {
 		if (this.isClosed()) return;
 		this.stateValue = 'closed';
 		if (this.retryTimer) clearTimeout(this.retryTimer);
+		if (this.deferredDropAll) clearTimeout(this.deferredDropAll);
+		this.deferredDropAll = null;
 		this.wake?.();
 		this.subscriber?.destroy();
 		const publisher = this.publisher;
@@ -162,12 +174,31 @@ export class InvalidationBus {
 		if (change === null) {
 			// Not ours to understand: drop everything, which is always safe.
 			this.options.log.debug('unreadable message on the invalidation channel; dropping every cached answer');
-			this.options.onInvalidation({ kind: 'all' });
+			this.dropAll();
 			return;
 		}
 		if ((message as { from: string }).from === this.options.instanceId) return;
 		this.received++;
-		this.options.onInvalidation(change);
+		if (change.kind === 'all') this.dropAll();
+		else this.options.onInvalidation(change);
+	}
+
+	/** Applies a "drop everything" now, or once at the end of the current DROP_ALL_INTERVAL_MS window. */
+	private dropAll(): void {
+		if (this.deferredDropAll !== null || this.isClosed()) return; // one is coming, and covers this one
+		const wait = this.lastDropAll + DROP_ALL_INTERVAL_MS - performance.now();
+		if (wait <= 0) {
+			this.lastDropAll = performance.now();
+			this.options.onInvalidation({ kind: 'all' });
+			return;
+		}
+		this.deferredDropAll = setTimeout(() => {
+			this.deferredDropAll = null;
+			if (this.isClosed()) return;
+			this.lastDropAll = performance.now();
+			this.options.onInvalidation({ kind: 'all' });
+		}, wait);
+		this.deferredDropAll.unref();
 	}
 
 	private connectPublisher(): Promise<RedisConnection> {

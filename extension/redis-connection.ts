@@ -101,67 +101,149 @@ export class RedisReplyError extends Error {
 
 export type RespValue = string | number | null | RedisReplyError | RespValue[];
 
-/** Largest reply we buffer; anything bigger is a protocol fault (our messages are a few hundred bytes). */
-const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
+/**
+ * Bounds on what Redis may send us, checked at each header line before anything is buffered. Our
+ * replies are small: `message` and `subscribe` pushes are arrays of 3 items, the largest message we
+ * publish is about 20 KB. Anything beyond these is a protocol fault: the connection is dropped, and
+ * the bus reconnects and resyncs.
+ */
+export const RESP_LIMITS = {
+	/** Items in one array. */
+	maxArrayItems: 8,
+	/** Arrays inside arrays (a push is one level). */
+	maxDepth: 2,
+	/** Bytes of one bulk string. */
+	maxBulkBytes: 64 * 1024,
+	/** Bytes of one line: a simple string, an error, an integer or a header. */
+	maxLineBytes: 4 * 1024,
+} as const;
 
-/** Incremental RESP2 parser: feed it chunks, it returns the complete values. */
-export class RespParser {
-	private buffer: Buffer = Buffer.alloc(0);
-
-	push(chunk: Buffer): RespValue[] {
-		this.buffer = this.buffer.length === 0 ? chunk : Buffer.concat([this.buffer, chunk]);
-		if (this.buffer.length > MAX_BUFFERED_BYTES) throw new Error('Redis reply too large');
-		const values: RespValue[] = [];
-		let offset = 0;
-		for (;;) {
-			const parsed = parseValue(this.buffer, offset);
-			if (parsed === undefined) break;
-			values.push(parsed[0]);
-			offset = parsed[1];
-		}
-		this.buffer = offset === this.buffer.length ? Buffer.alloc(0) : this.buffer.subarray(offset);
-		return values;
-	}
+/** An array being filled. */
+interface OpenArray {
+	readonly items: RespValue[];
+	readonly count: number;
 }
 
-/** One value at `offset`: [value, next offset], or undefined when more bytes are needed. */
-function parseValue(buffer: Buffer, offset: number): [RespValue, number] | undefined {
-	if (offset >= buffer.length) return undefined;
-	const lineEnd = buffer.indexOf('\r\n', offset);
-	if (lineEnd === -1) return undefined;
-	const type = String.fromCharCode(buffer[offset] as number);
-	const line = buffer.toString('utf8', offset + 1, lineEnd);
-	const next = lineEnd + 2;
-	switch (type) {
-		case '+':
-			return [line, next];
-		case '-':
-			return [new RedisReplyError(line), next];
-		case ':':
-			return [Number(line), next];
-		case '$': {
-			const length = Number(line);
-			if (!Number.isInteger(length) || length < -1) throw new Error('bad bulk string length');
-			if (length === -1) return [null, next];
-			if (buffer.length < next + length + 2) return undefined;
-			return [buffer.toString('utf8', next, next + length), next + length + 2];
-		}
-		case '*': {
-			const count = Number(line);
-			if (!Number.isInteger(count) || count < -1) throw new Error('bad array length');
-			if (count === -1) return [null, next];
-			const items: RespValue[] = [];
-			let position = next;
-			for (let index = 0; index < count; index++) {
-				const item = parseValue(buffer, position);
-				if (item === undefined) return undefined;
-				items.push(item[0]);
-				position = item[1];
+/**
+ * Incremental RESP2 parser: feed it chunks, it returns the complete values.
+ *
+ * Each byte is looked at once: a line is searched for its end only in the bytes
+ * that arrived since, a bulk string is collected as a list of chunks and joined
+ * once when complete, and an array is filled item by item. The limits above
+ * are checked at the header line, so a hostile reply is refused before it is buffered.
+ */
+export class RespParser {
+	/** The arrays being filled, innermost last. */
+	private readonly open: OpenArray[] = [];
+	/** The bytes of an unfinished line (without its end). */
+	private line: Buffer[] = [];
+	private lineBytes = 0;
+	/** An unfinished bulk string: its length and the bytes so far (with the final CRLF). */
+	private bulk: { readonly length: number; readonly parts: Buffer[]; received: number } | null = null;
+
+	/** Throws on bytes that are not RESP or break a limit; the parser is unusable afterwards. */
+	push(chunk: Buffer): RespValue[] {
+		const values: RespValue[] = [];
+		let offset = 0;
+		while (offset < chunk.length) {
+			if (this.bulk !== null) {
+				const bulk = this.bulk;
+				const take = Math.min(bulk.length + 2 - bulk.received, chunk.length - offset);
+				bulk.parts.push(chunk.subarray(offset, offset + take));
+				bulk.received += take;
+				offset += take;
+				if (bulk.received < bulk.length + 2) break;
+				this.bulk = null;
+				const bytes = bulk.parts.length === 1 ? (bulk.parts[0] as Buffer) : Buffer.concat(bulk.parts, bulk.received);
+				if (bytes[bulk.length] !== 0x0d || bytes[bulk.length + 1] !== 0x0a) throw new Error('bulk string not followed by CRLF');
+				this.complete(bytes.toString('utf8', 0, bulk.length), values);
+				continue;
 			}
-			return [items, position];
+			const end = this.lineEnd(chunk, offset);
+			if (end === -1) {
+				this.line.push(chunk.subarray(offset));
+				this.lineBytes += chunk.length - offset;
+				if (this.lineBytes > RESP_LIMITS.maxLineBytes + 1) throw new Error('Redis reply line too long');
+				break;
+			}
+			// `end` is the index of the LF; the line ends before the CR.
+			this.line.push(chunk.subarray(offset, end + 1));
+			this.lineBytes += end + 1 - offset;
+			offset = end + 1;
+			if (this.lineBytes > RESP_LIMITS.maxLineBytes + 2) throw new Error('Redis reply line too long');
+			const bytes = this.line.length === 1 ? (this.line[0] as Buffer) : Buffer.concat(this.line, this.lineBytes);
+			this.line = [];
+			this.lineBytes = 0;
+			this.header(bytes, values);
 		}
-		default:
-			throw new Error(`unexpected RESP type byte ${JSON.stringify(type)}`);
+		return values;
+	}
+
+	/** The index of the LF ending the line that `chunk[offset]` continues, or -1 when it does not end in this chunk. */
+	private lineEnd(chunk: Buffer, offset: number): number {
+		let from = offset;
+		for (;;) {
+			const lf = chunk.indexOf(0x0a, from);
+			if (lf === -1) return -1;
+			const before = lf > offset ? chunk[lf - 1] : this.lastLineByte();
+			if (before === 0x0d) return lf;
+			from = lf + 1; // a bare LF inside the line
+		}
+	}
+
+	private lastLineByte(): number | undefined {
+		const last = this.line[this.line.length - 1];
+		return last === undefined ? undefined : last[last.length - 1];
+	}
+
+	/** One line, CRLF included: a simple value, or the header of a bulk string or an array. */
+	private header(bytes: Buffer, values: RespValue[]): void {
+		const type = String.fromCharCode(bytes[0] as number);
+		const line = bytes.toString('utf8', 1, bytes.length - 2);
+		switch (type) {
+			case '+':
+				return this.complete(line, values);
+			case '-':
+				return this.complete(new RedisReplyError(line), values);
+			case ':':
+				return this.complete(Number(line), values);
+			case '$': {
+				const length = Number(line);
+				if (!Number.isInteger(length) || length < -1) throw new Error('bad bulk string length');
+				if (length > RESP_LIMITS.maxBulkBytes) throw new Error(`Redis bulk string of ${length} bytes (more than ${RESP_LIMITS.maxBulkBytes})`);
+				if (length === -1) return this.complete(null, values);
+				this.bulk = { length, parts: [], received: 0 };
+				return;
+			}
+			case '*': {
+				const count = Number(line);
+				if (!Number.isInteger(count) || count < -1) throw new Error('bad array length');
+				if (count > RESP_LIMITS.maxArrayItems) throw new Error(`Redis array of ${count} items (more than ${RESP_LIMITS.maxArrayItems})`);
+				if (count === -1) return this.complete(null, values);
+				if (count === 0) return this.complete([], values);
+				if (this.open.length >= RESP_LIMITS.maxDepth) throw new Error(`Redis arrays nested deeper than ${RESP_LIMITS.maxDepth}`);
+				this.open.push({ items: [], count });
+				return;
+			}
+			default:
+				throw new Error(`unexpected RESP type byte ${JSON.stringify(type)}`);
+		}
+	}
+
+	/** A finished value: an item of the innermost open array (closing the arrays it fills), or a reply. */
+	private complete(value: RespValue, values: RespValue[]): void {
+		let finished = value;
+		for (;;) {
+			const array = this.open[this.open.length - 1];
+			if (array === undefined) {
+				values.push(finished);
+				return;
+			}
+			array.items.push(finished);
+			if (array.items.length < array.count) return;
+			this.open.pop();
+			finished = array.items;
+		}
 	}
 }
 

@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
+import net from 'node:net';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { after, before, describe, it } from 'node:test';
-import { InvalidationBus, invalidationOf, MAX_USERS_PER_MESSAGE, type Invalidation } from '../../extension/invalidation-bus.js';
+import { DROP_ALL_INTERVAL_MS, InvalidationBus, invalidationOf, MAX_USERS_PER_MESSAGE, type Invalidation } from '../../extension/invalidation-bus.js';
 import { encodeCommand, RedisConnection, RedisReplyError, redisSettingsFromEnv, RespParser, type RedisTarget } from '../../extension/redis-connection.js';
 import { ConfigError } from '../../extension/core/errors.js';
 import { startTestRedis, type TestRedis } from '../support/redis-server.js';
@@ -221,6 +224,146 @@ describe('InvalidationBus when Redis goes away', () => {
 			await until(() => watcher.bus.state === 'up', 3000);
 		} finally {
 			await watcher.bus.close();
+		}
+	});
+});
+
+/**
+ * A stand-in for Redis on loopback: answers SUBSCRIBE and PING, then hands each subscribed
+ * socket to `onSubscribed` (which sends what a hostile or busy Redis would).
+ */
+async function fakeRedis(onSubscribed: (socket: net.Socket, channel: string) => void): Promise<{ port: number; connections: number; close(): Promise<void> }> {
+	const sockets = new Set<net.Socket>();
+	const state = { connections: 0 };
+	const server = net.createServer((socket) => {
+		state.connections++;
+		sockets.add(socket);
+		socket.on('close', () => sockets.delete(socket));
+		socket.on('error', () => undefined);
+		const parser = new RespParser();
+		socket.on('data', (chunk: Buffer) => {
+			for (const command of parser.push(chunk)) {
+				if (!Array.isArray(command)) continue;
+				const [name, channel] = command as string[];
+				if (name === 'SUBSCRIBE' && channel !== undefined) {
+					socket.write(`*3\r\n$9\r\nsubscribe\r\n$${Buffer.byteLength(channel)}\r\n${channel}\r\n:1\r\n`);
+					onSubscribed(socket, channel);
+				} else if (name === 'PING') {
+					socket.write('*2\r\n$4\r\npong\r\n$0\r\n\r\n');
+				}
+			}
+		});
+	});
+	server.listen(0, '127.0.0.1');
+	await once(server, 'listening');
+	return {
+		port: (server.address() as net.AddressInfo).port,
+		get connections() {
+			return state.connections;
+		},
+		async close() {
+			for (const socket of sockets) socket.destroy();
+			server.close();
+			await once(server, 'close');
+		},
+	};
+}
+
+const push = (channel: string, body: unknown): Buffer => encodeCommand(['message', channel, typeof body === 'string' ? body : JSON.stringify(body)]);
+
+describe('InvalidationBus against a hostile Redis', () => {
+	it('an oversized reply drops the connection at once, without stalling the event loop; the bus reconnects', async () => {
+		let hostile = true;
+		const redis = await fakeRedis((socket) => {
+			if (!hostile) return;
+			hostile = false;
+			// Once the subscription is confirmed: one array of a million items, streamed in 4 KiB chunks (4 MiB).
+			setTimeout(() => {
+				socket.write('*1000000\r\n');
+				const chunk = Buffer.from(':1\r\n'.repeat(1024));
+				let sent = 0;
+				const pump = (): void => {
+					while (!socket.destroyed && sent < 1_000_000) {
+						sent += 1024;
+						if (!socket.write(chunk)) {
+							socket.once('drain', pump);
+							return;
+						}
+					}
+				};
+				pump();
+			}, 50);
+		});
+		const delay = monitorEventLoopDelay({ resolution: 10 });
+		delay.enable();
+		const watcher = observedBus(redis.port, `bcc-test:${randomUUID()}`, { retryMaxMs: 100 });
+		try {
+			await until(() => watcher.resyncs === 1, 2000);
+			// The old parser kept reading (O(n^2)) until the 4 MiB cap or the PING timeout, seconds later.
+			await until(() => watcher.resyncs === 2 && watcher.bus.state === 'up', 1500);
+			delay.disable();
+			assert.equal(redis.connections, 2);
+			const warning = watcher.logs.find((line) => line.level === 'warn');
+			assert.match(warning?.message ?? '', /unreachable \(Redis array of 1000000 items \(more than 8\)\)/);
+			assert.ok(delay.max / 1e6 < 150, `event loop stalled for ${(delay.max / 1e6).toFixed(0)} ms`);
+		} finally {
+			delay.disable();
+			await watcher.bus.close();
+			await redis.close();
+		}
+	});
+
+	it(`"drop everything" from Redis is applied at most once per ${DROP_ALL_INTERVAL_MS} ms, the last of a burst included`, async () => {
+		let subscribed: { socket: net.Socket; channel: string } | null = null;
+		const redis = await fakeRedis((socket, channel) => {
+			subscribed = { socket, channel };
+		});
+		const watcher = observedBus(redis.port, `bcc-test:${randomUUID()}`);
+		try {
+			await until(() => subscribed !== null && watcher.bus.state === 'up', 2000);
+			const { socket, channel } = subscribed as unknown as { socket: net.Socket; channel: string };
+			const drops = () => watcher.changes.filter((change) => change.kind === 'all').length;
+
+			// A burst: 100 "all" and 100 unreadable messages, and one change of users in between.
+			const burst: Buffer[] = [];
+			for (let index = 0; index < 100; index++) burst.push(push(channel, { v: 1, from: 'other', all: true }), push(channel, 'not json'));
+			burst.splice(50, 0, push(channel, { v: 1, from: 'other', users: ['u1'] }));
+			socket.write(Buffer.concat(burst));
+			await until(() => drops() === 1, 1000);
+			assert.deepEqual(watcher.changes.filter((change) => change.kind === 'users'), [{ kind: 'users', userIds: ['u1'] }], 'changes of users are not held back');
+			assert.equal(watcher.bus.received, 101);
+			// One more at the end of the window covers the rest of the burst; then nothing.
+			await until(() => drops() === 2, 1000);
+			await sleep(DROP_ALL_INTERVAL_MS * 2);
+			assert.equal(drops(), 2);
+
+			// After a quiet window, the next one applies at once.
+			socket.write(push(channel, { v: 1, from: 'other', all: true }));
+			const waited = await until(() => drops() === 3, 1000);
+			assert.ok(waited < DROP_ALL_INTERVAL_MS / 2, `waited ${waited} ms`);
+		} finally {
+			await watcher.bus.close();
+			await redis.close();
+		}
+	});
+
+	it('a "drop everything" held back is not applied after close', async () => {
+		let subscribed: { socket: net.Socket; channel: string } | null = null;
+		const redis = await fakeRedis((socket, channel) => {
+			subscribed = { socket, channel };
+		});
+		const watcher = observedBus(redis.port, `bcc-test:${randomUUID()}`);
+		try {
+			await until(() => subscribed !== null && watcher.bus.state === 'up', 2000);
+			const { socket, channel } = subscribed as unknown as { socket: net.Socket; channel: string };
+			socket.write(Buffer.concat([push(channel, { v: 1, from: 'other', all: true }), push(channel, { v: 1, from: 'other', all: true })]));
+			await until(() => watcher.changes.length === 1, 1000);
+			await watcher.bus.close();
+			await sleep(DROP_ALL_INTERVAL_MS * 2);
+			assert.equal(watcher.changes.length, 1);
+		} finally {
+			await watcher.bus.close();
+			await redis.close();
 		}
 	});
 });

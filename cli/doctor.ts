@@ -10,6 +10,9 @@
  * 4. the clients: statuses, and roles or policies that grant app or admin access;
  * 5. with --client-id/--client-secret: a real token from the issuer's token
  *    endpoint, checked like `bcc-cc check`, then used on Directus (/users/me).
+ *    The secret goes only to --token-endpoint or to the token_endpoint of a
+ *    discovery document that names the configured issuer, only over https (http
+ *    on loopback), and never follows a redirect.
  *
  * Findings with status `fail` keep clients out; the command exits 6 then.
  */
@@ -73,6 +76,13 @@ export interface DoctorOptions {
 
 const LIVE_TIMEOUT_MS = 15_000;
 
+/** What an issuer's discovery document says, and whether it is the configured issuer's (only then is its token_endpoint used). */
+interface Discovery {
+	url: string;
+	document: Record<string, unknown>;
+	issuerMatches: boolean;
+}
+
 export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
 	const findings: Finding[] = [];
 	const add = (finding: Finding): void => {
@@ -81,7 +91,7 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
 	const fetchJson = options.fetchJson ?? defaultFetchJson;
 
 	const config = checkConfiguration(options, add);
-	const discoveries = new Map<string, Record<string, unknown> | null>();
+	const discoveries = new Map<string, Discovery | null>();
 	if (config) {
 		for (const issuer of config.issuers) {
 			discoveries.set(issuer.routingKey, await checkIssuer(issuer, config, fetchJson, add));
@@ -176,12 +186,14 @@ interface RawJwk {
 	n?: unknown;
 }
 
-async function checkIssuer(issuer: IssuerConfig, config: VerifierConfig, fetchJson: FetchJson, add: (finding: Finding) => void): Promise<Record<string, unknown> | null> {
+/** Checks discovery and keys; returns the discovery document (null when it could not be read). */
+async function checkIssuer(issuer: IssuerConfig, config: VerifierConfig, fetchJson: FetchJson, add: (finding: Finding) => void): Promise<Discovery | null> {
 	const section = `issuer ${issuer.issuer}`;
 	const limits = { timeoutMs: config.keys.timeoutMs, maxBytes: config.keys.maxResponseBytes };
 	const discoveryUrl = `${issuer.routingKey}/.well-known/openid-configuration`;
 
 	let discovery: Record<string, unknown> | null = null;
+	let issuerMatches = false;
 	let jwksUri = issuer.jwksUri;
 	try {
 		const document = await fetchJson(discoveryUrl, limits);
@@ -209,7 +221,8 @@ async function checkIssuer(issuer: IssuerConfig, config: VerifierConfig, fetchJs
 
 	if (discovery) {
 		const named = discovery['issuer'];
-		if (typeof named !== 'string' || routingKeyFor(named) !== issuer.routingKey) {
+		issuerMatches = typeof named === 'string' && routingKeyFor(named) === issuer.routingKey;
+		if (!issuerMatches) {
 			if (issuer.jwksUri === null) {
 				add({
 					section,
@@ -218,7 +231,7 @@ async function checkIssuer(issuer: IssuerConfig, config: VerifierConfig, fetchJs
 					message: `${discoveryUrl} names the issuer ${describe(named)}, not ${describe(issuer.issuer)}; the hook refuses to use its keys`,
 					remedy: `Set BCC_AUTH_ISSUER to exactly ${describe(named)} (as the tokens' iss claim has it).`,
 				});
-				return discovery;
+				return { url: discoveryUrl, document: discovery, issuerMatches };
 			}
 			add({ section, check: 'discovery', status: 'warn', message: `${discoveryUrl} names the issuer ${describe(named)}, not ${describe(issuer.issuer)}` });
 		} else {
@@ -235,10 +248,10 @@ async function checkIssuer(issuer: IssuerConfig, config: VerifierConfig, fetchJs
 			message: `${discoveryUrl} has no jwks_uri`,
 			remedy: 'Set BCC_AUTH_JWKS_URI to the issuer\'s JWKS URL.',
 		});
-		return discovery;
+		return discovery && { url: discoveryUrl, document: discovery, issuerMatches };
 	}
 	await checkKeys(issuer, config, jwksUri, fetchJson, limits, add);
-	return discovery;
+	return discovery && { url: discoveryUrl, document: discovery, issuerMatches };
 }
 
 async function checkKeys(
@@ -584,22 +597,56 @@ function checkClients(facts: ClientFacts, progress: ((label: string) => Progress
 // 5. A real client: token endpoint, token check, Directus
 // ---------------------------------------------------------------------------------------------
 
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/** Why the client secret may not go to `endpoint`, or null: https, or plain http on loopback only. */
+export function unsafeTokenEndpoint(endpoint: string): string | null {
+	let url: URL;
+	try {
+		url = new URL(endpoint);
+	} catch {
+		return 'is not a URL';
+	}
+	if (url.protocol === 'https:') return null;
+	if (url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname)) return null;
+	return url.protocol === 'http:' ? 'is plain http on a host other than localhost' : `uses ${url.protocol}, not https`;
+}
+
 async function checkLiveClient(
 	client: LiveClient,
 	issuer: IssuerConfig,
 	config: VerifierConfig,
-	discovery: Record<string, unknown> | null,
+	discovery: Discovery | null,
 	options: DoctorOptions,
 	add: (finding: Finding) => void,
 ): Promise<void> {
 	const section = `client ${client.id}`;
 	const fetchImpl = options.fetch ?? globalThis.fetch;
-	const endpoint = client.tokenEndpoint ?? (typeof discovery?.['token_endpoint'] === 'string' ? discovery['token_endpoint'] : null);
+	// Only a document that names the configured issuer speaks for it: the secret goes nowhere else.
+	const trusted = discovery?.issuerMatches === true ? discovery.document : null;
+	const endpoint = client.tokenEndpoint ?? (typeof trusted?.['token_endpoint'] === 'string' ? trusted['token_endpoint'] : null);
 	if (endpoint === null) {
-		add({ section, check: 'token endpoint', status: 'fail', message: `no token endpoint: the discovery document of ${issuer.issuer} names none`, remedy: 'Pass --token-endpoint <url>.' });
+		const why =
+			discovery === null
+				? `the discovery document of ${issuer.issuer} could not be read`
+				: !discovery.issuerMatches
+					? `${discovery.url} names another issuer, so its token_endpoint ${describe(discovery.document['token_endpoint'])} is not used (the client secret is not sent there)`
+					: `the discovery document of ${issuer.issuer} names none`;
+		add({ section, check: 'token endpoint', status: 'fail', message: `no token endpoint: ${why}`, remedy: 'Pass --token-endpoint <url> (the issuer\'s own token endpoint).' });
 		return;
 	}
-	const methods = discovery?.['token_endpoint_auth_methods_supported'];
+	const unsafe = unsafeTokenEndpoint(endpoint);
+	if (unsafe !== null) {
+		add({
+			section,
+			check: 'token endpoint',
+			status: 'fail',
+			message: `token endpoint ${describe(endpoint)} ${unsafe}: the client secret is not sent there`,
+			remedy: 'Use the issuer\'s https token endpoint (--token-endpoint <https url>); plain http only for localhost, 127.0.0.1 or [::1].',
+		});
+		return;
+	}
+	const methods = trusted?.['token_endpoint_auth_methods_supported'];
 	const usePost = Array.isArray(methods) && !methods.includes('client_secret_basic') && methods.includes('client_secret_post');
 	const body = new URLSearchParams({ grant_type: 'client_credentials' });
 	// Auth0 needs the API identifier; other providers take scopes (Entra: "<api>/.default").
@@ -616,7 +663,8 @@ async function checkLiveClient(
 
 	let accessToken: string;
 	try {
-		const response = await fetchImpl(endpoint, { method: 'POST', headers, body, signal: AbortSignal.timeout(LIVE_TIMEOUT_MS) });
+		// No redirects: the endpoint was checked (https, or http on loopback), the place a redirect names was not.
+		const response = await fetchImpl(endpoint, { method: 'POST', headers, body, redirect: 'error', signal: AbortSignal.timeout(LIVE_TIMEOUT_MS) });
 		const text = await response.text();
 		let json: Record<string, unknown> = {};
 		try {

@@ -33,7 +33,7 @@ export function registerDoctorCommand(program: Command, deps: CommandDeps): Comm
 		.addOption(new Option('--client-id <id>', 'also try a real client: its id at the identity provider').env('BCC_CLIENT_ID'))
 		.addOption(new Option('--client-secret <secret>', 'the client\'s secret (prefer the variable)').env('BCC_CLIENT_SECRET'))
 		.option('--scope <scopes>', 'scopes to ask for with --client-id (Entra: "<app id uri>/.default")')
-		.option('--token-endpoint <url>', 'token endpoint for --client-id (default: the discovery document\'s token_endpoint)')
+		.option('--token-endpoint <url>', 'token endpoint for --client-id, https (http only on localhost) (default: the discovery document\'s token_endpoint, when it names the issuer)')
 		.option('--json', 'print the findings as JSON on stdout and nothing else')
 		.addHelpText(
 			'after',

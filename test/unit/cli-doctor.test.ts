@@ -3,15 +3,18 @@
  * real OAuth2 server of dev/) with an in-memory Directus.
  */
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { doctor } from '../../cli/commands/doctor.js';
 import type { CommandContext } from '../../cli/context.js';
 import { CLI_VERSION, EXTENSION_NAME, type DoctorReport, type Finding } from '../../cli/doctor.js';
 import { CliError } from '../../cli/errors.js';
-import { main } from '../../cli/index.js';
 import { createOutput } from '../../cli/output.js';
 import { userIdForIdentifier } from '../../extension/core/identity.js';
 import { startOAuthServer, type RunningOAuthServer } from '../../dev/oauth-server.js';
+import { FAKE_DIRECTUS_FLAGS, runInProcess, type CliResult } from '../support/cli-in-process.js';
 import { coreLicense, FakeDirectus } from '../support/fake-directus.js';
 import { startKeyServer, type KeyServer } from '../support/key-server.js';
 import { ecKey, rsaKey } from '../support/tokens.js';
@@ -22,27 +25,13 @@ let server: KeyServer;
 let directus: FakeDirectus;
 let connector: () => Promise<FakeDirectus>;
 
-interface Run {
-	code: number;
-	stdout: string;
-	stderr: string;
-}
-
-async function run(args: string[], options: { directus?: boolean } = {}): Promise<Run> {
-	let stdout = '';
-	let stderr = '';
-	const globals = options.directus === false ? [] : ['--url', 'http://directus.test', '--token', 't0ken'];
-	const code = await main(['node', 'bcc-cc', ...globals, 'doctor', ...args], {
-		connector: () => connector(),
-		stdout: { write: (text: string) => (stdout += text) },
-		stderr: { write: (text: string) => (stderr += text) },
-	});
-	return { code, stdout, stderr };
-}
+/** `bcc-cc [--url --token] doctor <args>` */
+const run = (args: string[], options: { directus?: boolean } = {}): Promise<CliResult> =>
+	runInProcess([...(options.directus === false ? [] : FAKE_DIRECTUS_FLAGS), 'doctor', ...args], () => connector());
 
 const settings = () => ['--issuer', server.issuer, '--audience', AUDIENCE, '--required-scopes', 'read:items'];
 
-function report(result: Run): DoctorReport {
+function report(result: CliResult): DoctorReport {
 	return JSON.parse(result.stdout) as DoctorReport;
 }
 
@@ -341,5 +330,133 @@ describe('doctor --client-id: a real token from a real OAuth2 server', () => {
 		assert.equal(call.status, 'fail');
 		assert.match(call.message, /HTTP 401 INVALID_CREDENTIALS: Invalid user credentials\./);
 		assert.match(call.remedy ?? '', /the hook is not loaded, or runs with other BCC_AUTH_\* values/);
+	});
+});
+
+describe('doctor --client-id: where the client secret may go', () => {
+	const SECRET = 'doctor-secret-never-elsewhere';
+
+	/** A loopback HTTP server that records what reaches it and answers with `answer`. */
+	async function recorder(answer: (req: IncomingMessage, res: ServerResponse) => void): Promise<{ url: string; seen: string[]; close(): Promise<void> }> {
+		const seen: string[] = [];
+		const http = createServer((req, res) => {
+			let body = '';
+			req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+			req.on('end', () => {
+				seen.push(`${req.method} ${req.url} ${req.headers.authorization ?? ''} ${body}`);
+				answer(req, res);
+			});
+		});
+		http.listen(0, '127.0.0.1');
+		await once(http, 'listening');
+		return {
+			url: `http://127.0.0.1:${(http.address() as AddressInfo).port}`,
+			seen,
+			close: async () => {
+				http.close();
+				http.closeAllConnections();
+				await once(http, 'close');
+			},
+		};
+	}
+
+	/** `doctor --client-id svc --client-secret SECRET [--token-endpoint]` against the key server; every request it makes, with its options. */
+	async function liveDoctor(tokenEndpoint?: string, realFetch = false): Promise<{ report: DoctorReport; requests: Array<{ url: string; init: RequestInit | undefined }> }> {
+		let stdout = '';
+		const context: CommandContext = {
+			output: createOutput({ json: true, stdout: { write: (text: string) => (stdout += text) }, stderr: { write: () => true } }),
+			connect: async () => directus,
+		};
+		const requests: Array<{ url: string; init: RequestInit | undefined }> = [];
+		const recordingFetch: typeof fetch = async (input, init) => {
+			requests.push({ url: String(input), init });
+			if (realFetch) return fetch(input, init);
+			return new Response(JSON.stringify({ error: 'invalid_client' }), { status: 401, headers: { 'content-type': 'application/json' } });
+		};
+		await doctor(
+			{ issuer: server.issuer, audience: AUDIENCE, clientId: 'svc', clientSecret: SECRET, ...(tokenEndpoint ? { tokenEndpoint } : {}) },
+			context,
+			{ directus: false, fetch: recordingFetch },
+		).catch(() => undefined);
+		return { report: JSON.parse(stdout) as DoctorReport, requests };
+	}
+
+	it('not to the token_endpoint of a discovery document that names another issuer', async () => {
+		const sink = await recorder((_req, res) => res.writeHead(400).end('{}'));
+		try {
+			server.discoveryOverrides = { issuer: 'https://someone-else.example/', token_endpoint: `${sink.url}/token` };
+			const { report: json, requests } = await liveDoctor(undefined, true);
+			assert.equal(finding(json, 'discovery').status, 'fail');
+			const endpoint = finding(json, 'token endpoint', 'client svc');
+			assert.equal(endpoint.status, 'fail');
+			assert.match(endpoint.message, /names another issuer, so its token_endpoint "http:\/\/127\.0\.0\.1:\d+\/token" is not used \(the client secret is not sent there\)/);
+			assert.match(endpoint.remedy ?? '', /--token-endpoint/);
+			assert.deepEqual(requests, []);
+			assert.deepEqual(sink.seen, []);
+		} finally {
+			await sink.close();
+		}
+	});
+
+	it('not to it either when BCC_AUTH_JWKS_URI makes the mismatch a mere warning', async () => {
+		server.discoveryOverrides = { issuer: 'https://someone-else.example/', token_endpoint: 'https://someone-else.example/oauth/token' };
+		let stdout = '';
+		const context: CommandContext = {
+			output: createOutput({ json: true, stdout: { write: (text: string) => (stdout += text) }, stderr: { write: () => true } }),
+			connect: async () => directus,
+		};
+		const requests: string[] = [];
+		await doctor(
+			{ issuer: server.issuer, audience: AUDIENCE, jwksUri: server.jwksUri, clientId: 'svc', clientSecret: SECRET },
+			context,
+			{ directus: false, fetch: async (input) => (requests.push(String(input)), new Response('{}', { status: 401 })) },
+		).catch(() => undefined);
+		const json = JSON.parse(stdout) as DoctorReport;
+		assert.equal(finding(json, 'discovery').status, 'warn');
+		assert.match(finding(json, 'token endpoint', 'client svc').message, /names another issuer/);
+		assert.deepEqual(requests, []);
+	});
+
+	it('not over plain http to a host other than localhost, from discovery or --token-endpoint', async () => {
+		server.discoveryOverrides = { token_endpoint: 'http://idp.example.test/oauth/token' };
+		const fromDiscovery = await liveDoctor();
+		assert.match(finding(fromDiscovery.report, 'token endpoint', 'client svc').message, /^token endpoint "http:\/\/idp\.example\.test\/oauth\/token" is plain http on a host other than localhost: the client secret is not sent there$/);
+		assert.deepEqual(fromDiscovery.requests, []);
+
+		server.discoveryOverrides = {};
+		for (const endpoint of ['http://10.0.0.5/token', 'ftp://idp.example.test/token', 'not a url']) {
+			const given = await liveDoctor(endpoint);
+			assert.equal(finding(given.report, 'token endpoint', 'client svc').status, 'fail', endpoint);
+			assert.deepEqual(given.requests, [], endpoint);
+		}
+	});
+
+	it('https, or http on loopback, is used, and the POST follows no redirect', async () => {
+		server.discoveryOverrides = { token_endpoint: 'https://idp.example.test/oauth/token' };
+		const https = await liveDoctor();
+		assert.deepEqual(https.requests.map((request) => [request.url, request.init?.method, request.init?.redirect]), [['https://idp.example.test/oauth/token', 'POST', 'error']]);
+		assert.match(finding(https.report, 'token', 'client svc').message, /HTTP 401 invalid_client/);
+		for (const endpoint of ['http://localhost:9/token', 'http://127.0.0.1:9/token', 'http://[::1]:9/token']) {
+			assert.deepEqual((await liveDoctor(endpoint)).requests.map((request) => request.url), [endpoint]);
+		}
+	});
+
+	it('a redirect from the token endpoint is not followed: the secret reaches no one else', async () => {
+		const elsewhere = await recorder((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"access_token":"x"}'));
+		const redirecting = await recorder((_req, res) => res.writeHead(307, { location: `${elsewhere.url}/steal` }).end());
+		try {
+			// client_secret_post: a 307 would carry the secret in the body to the new place.
+			server.discoveryOverrides = { token_endpoint: `${redirecting.url}/token`, token_endpoint_auth_methods_supported: ['client_secret_post'] };
+			const { report: json } = await liveDoctor(undefined, true);
+			assert.equal(redirecting.seen.length, 1);
+			assert.match(redirecting.seen[0] ?? '', /client_secret=doctor-secret-never-elsewhere/);
+			assert.deepEqual(elsewhere.seen, []);
+			const token = finding(json, 'token', 'client svc');
+			assert.equal(token.status, 'fail');
+			assert.match(token.message, /redirect/);
+		} finally {
+			await redirecting.close();
+			await elsewhere.close();
+		}
 	});
 });

@@ -5,7 +5,10 @@
  * done here over the REST API.
  *
  * Nothing here prints or returns the token's signature: only the decoded
- * header and claims, and the same short fingerprint the hook logs.
+ * header and claims, and the same short fingerprint the hook logs. Of a token
+ * from no configured issuer (one the hook does not take: a Directus session
+ * token, an ID token, anyone's) only iss, alg, kid and typ are shown; claims
+ * that are secrets by nature (see SECRET_CLAIM) are never shown.
  */
 import { createHash } from 'node:crypto';
 import type { IssuerConfig, VerifierConfig } from '../extension/core/config.js';
@@ -50,7 +53,14 @@ export interface TokenReport {
 	token: {
 		/** sha256 prefix, the `token` field of the hook's log lines. */
 		fingerprint: string;
+		/**
+		 * Whether iss names a configured issuer. When not, `header` holds only alg, kid and typ,
+		 * and `claims` only iss: the token is none of the hook's, its claims are none of bcc-cc's business.
+		 */
+		fromConfiguredIssuer: boolean;
+		/** The decoded header; values of secret-named members are REDACTED. */
 		header: Record<string, unknown> | null;
+		/** The decoded claims; values of secret-named claims (session, *secret*, *password*, *refresh*) are REDACTED. */
 		claims: Record<string, unknown> | null;
 	};
 	client: { identifier: string; clientId: string; userId: string } | null;
@@ -139,14 +149,14 @@ export async function checkToken(token: string, options: TokenCheckOptions): Pro
 
 	const verdict: TokenReport['verdict'] =
 		refusal !== null ? 'refused' : userChecked || options.tokenOnly === true ? 'accepted' : 'unconfirmed';
-	const exp = decoded.claims?.['exp'];
+	const exp = issuer === null ? undefined : decoded.claims?.['exp'];
 	const expSeconds = typeof exp === 'number' && Number.isFinite(exp) ? exp : null;
 	return {
 		report: {
 			accepted: verdict === 'accepted',
 			verdict,
 			refusal,
-			token: { fingerprint: tokenFingerprint(token), header: decoded.header, claims: decoded.claims },
+			token: { fingerprint: tokenFingerprint(token), ...shownParts(decoded, issuer !== null) },
 			client,
 			expiresAt: expSeconds === null || Math.abs(expSeconds) > 8.64e12 ? null : new Date(expSeconds * 1000).toISOString(),
 			expiresInSeconds: expSeconds === null ? null : Math.round(expSeconds - now() / 1000),
@@ -240,6 +250,44 @@ export function decodeLeniently(token: string): Decoded {
 		}
 	};
 	return { segments: parts.length, header: part(0), claims: part(1) };
+}
+
+/** Stands for the value of a claim that is a secret by nature. */
+export const REDACTED = '(redacted)';
+
+/**
+ * Claims that are secrets by nature: Directus's `session` (a refresh token of a session), and any
+ * name with secret, password or refresh in it. Never shown, at any depth.
+ */
+const SECRET_CLAIM = /^session$|secret|password|passwd|refresh/i;
+
+/** What the report shows of the token: everything but secret-named claims, or, for a token from no configured issuer, only iss, alg, kid and typ. */
+function shownParts(decoded: Decoded, fromConfiguredIssuer: boolean): Omit<TokenReport['token'], 'fingerprint'> {
+	if (!fromConfiguredIssuer) {
+		const pick = (source: Record<string, unknown> | null, names: readonly string[]): Record<string, unknown> | null => {
+			if (source === null) return null;
+			const picked: Record<string, unknown> = {};
+			for (const name of names) {
+				const value = source[name];
+				// Only short strings: these name things, a long or structured value may carry anything.
+				if (typeof value === 'string') picked[name] = value.length > 200 ? `${value.slice(0, 200)}...` : value;
+			}
+			return picked;
+		};
+		return { fromConfiguredIssuer, header: pick(decoded.header, ['alg', 'kid', 'typ']), claims: pick(decoded.claims, ['iss']) };
+	}
+	return { fromConfiguredIssuer, header: redactSecrets(decoded.header), claims: redactSecrets(decoded.claims) };
+}
+
+function redactSecrets(value: Record<string, unknown> | null): Record<string, unknown> | null {
+	if (value === null) return null;
+	const redact = (item: unknown, depth: number): unknown => {
+		if (Array.isArray(item)) return depth > 8 ? REDACTED : item.map((element) => redact(element, depth + 1));
+		if (typeof item !== 'object' || item === null) return item;
+		if (depth > 8) return REDACTED;
+		return Object.fromEntries(Object.entries(item).map(([name, member]) => [name, SECRET_CLAIM.test(name) ? REDACTED : redact(member, depth + 1)]));
+	};
+	return redact(value, 0) as Record<string, unknown>;
 }
 
 function findIssuer(config: VerifierConfig, claims: Record<string, unknown> | null): IssuerConfig | null {

@@ -28,7 +28,9 @@ export function registerCheckCommand(program: Command, deps: CommandDeps, io: { 
 				'Then look up the Directus user the client maps to (with --url and --token): whether it exists, its ' +
 				'external_identifier, its status and its role.\n\n' +
 				'Exit code 0 only when the token would be accepted. The token\'s signature is never printed; its ' +
-				'fingerprint matches the "token" field of the hook\'s log lines.',
+				'fingerprint matches the "token" field of the hook\'s log lines. Of a token from no configured issuer ' +
+				'(not one the hook takes) only iss, alg, kid and typ are printed; claims that are secrets by nature ' +
+				'(session, and any name with secret, password or refresh in it) never are.',
 		)
 		.argument('[token]', 'the access token; "-" or nothing: read it from standard input (keeps it out of shell history and process lists)');
 	addAuthOptions(command)
@@ -44,7 +46,7 @@ Examples:
   $ echo "$TOKEN" | docker compose exec -T directus bcc-cc check
 
 JSON output: { accepted, verdict: "accepted" | "refused" | "unconfirmed", refusal: { reason, status, code, detail } | null,
-  token: { fingerprint, header, claims }, client: { identifier, clientId, userId } | null, expiresAt, expiresInSeconds,
+  token: { fingerprint, fromConfiguredIssuer, header, claims }, client: { identifier, clientId, userId } | null, expiresAt, expiresInSeconds,
   steps: [ { name, status: "pass" | "warn" | "fail" | "skip", detail } ] }
 
 ${AUTH_SETTINGS_HELP}`,
@@ -151,7 +153,14 @@ function printReport(report: TokenReport, output: Output): void {
 	const header = report.token.header;
 	if (header) lines.push(`  ${'header'.padEnd(10)}  ${safe(Object.entries(header).map(([key, value]) => `${key} ${describe(value)}`).join(', '))}`);
 	const claims = report.token.claims;
-	if (claims) {
+	if (!report.token.fromConfiguredIssuer) {
+		if (claims && 'iss' in claims) lines.push(`  ${'iss'.padEnd(10)}  ${safe(describe(claims['iss']))}`);
+		lines.push(
+			claims === null
+				? '  (the token is not a JWT with a JSON payload)'
+				: '  (not a token the hook would own: its issuer is not configured, so only iss, alg, kid and typ are shown)',
+		);
+	} else if (claims) {
 		const nowSeconds = Date.now() / 1000;
 		for (const [name, value] of Object.entries(claims)) {
 			let text = describe(value);

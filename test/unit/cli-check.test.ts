@@ -3,13 +3,13 @@
  * verifier against a key server on loopback and an in-memory Directus.
  */
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { readTokenInput } from '../../cli/commands/check.js';
 import { CliError } from '../../cli/errors.js';
-import { main } from '../../cli/index.js';
 import { userIdForIdentifier } from '../../extension/core/identity.js';
+import { FAKE_DIRECTUS_FLAGS, runInProcess, type CliResult } from '../support/cli-in-process.js';
 import { FakeDirectus } from '../support/fake-directus.js';
 import { startKeyServer, type KeyServer } from '../support/key-server.js';
 import { auth0Claims, rsaKey, signToken, type TestKey } from '../support/tokens.js';
@@ -24,24 +24,9 @@ let key: TestKey;
 let directus: FakeDirectus;
 let connector: () => Promise<FakeDirectus>;
 
-interface Run {
-	code: number;
-	stdout: string;
-	stderr: string;
-}
-
 /** `bcc-cc [--url --token] check <token> --issuer <key server> --audience ... <args>` */
-async function run(args: string[], options: { directus?: boolean } = {}): Promise<Run> {
-	let stdout = '';
-	let stderr = '';
-	const globals = options.directus === false ? [] : ['--url', 'http://directus.test', '--token', 't0ken'];
-	const code = await main(['node', 'bcc-cc', ...globals, 'check', ...args], {
-		connector: () => connector(),
-		stdout: { write: (text: string) => (stdout += text) },
-		stderr: { write: (text: string) => (stderr += text) },
-	});
-	return { code, stdout, stderr };
-}
+const run = (args: string[], options: { directus?: boolean } = {}): Promise<CliResult> =>
+	runInProcess([...(options.directus === false ? [] : FAKE_DIRECTUS_FLAGS), 'check', ...args], () => connector());
 
 const settings = () => ['--issuer', server.issuer, '--audience', AUDIENCE];
 
@@ -51,7 +36,7 @@ function token(overrides: Record<string, unknown> = {}, options: { key?: TestKey
 	return signToken({ key: options.key ?? key, payload, ...(options.header ? { header: options.header } : {}) });
 }
 
-function json(result: Run): any {
+function json(result: CliResult): any {
 	return JSON.parse(result.stdout);
 }
 
@@ -313,5 +298,62 @@ describe('check: configuration and input', () => {
 		const terminal = Object.assign(Readable.from([]), { isTTY: true });
 		await usage(readTokenInput(undefined, terminal), /^No token given/);
 		await usage(readTokenInput('-', Readable.from([Buffer.alloc(70 * 1024, 'a')])), /more than 64 KiB/);
+	});
+});
+
+describe('check: what of a token is shown', () => {
+	/** A Directus session token (HS256, iss "directus"): its `session` claim is the session's refresh token. */
+	function directusSessionToken(): { token: string; session: string } {
+		const session = 'kXz7_q2Vd0P1nV8n3mJrS5tW9yB4cE6fH0jL2oQ1uA3xZ5bN7dG9iK1mP3rT5vX7';
+		const now = Math.floor(Date.now() / 1000);
+		const encode = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+		const input = `${encode({ alg: 'HS256', typ: 'JWT' })}.${encode({ id: '6b1f0c6e-2d7b-4c1e-9a55-4c1f2f0b9d11', role: 'a1b2c3d4-0000-4000-8000-000000000001', app_access: true, admin_access: true, session, iat: now, exp: now + 900, iss: 'directus' })}`;
+		const signature = createHmac('sha256', 'directus-secret').update(input).digest('base64url');
+		return { token: `${input}.${signature}`, session };
+	}
+
+	it('a token from no configured issuer (a Directus session token): only iss, alg, kid and typ, in either form of output', async () => {
+		const { token: session, session: refreshToken } = directusSessionToken();
+		const signature = session.split('.')[2] as string;
+
+		const jsonResult = await run([session, ...settings(), '--json']);
+		assert.equal(jsonResult.code, 6);
+		const report = json(jsonResult);
+		assert.equal(report.refusal.reason, 'not_owned');
+		assert.equal(report.token.fromConfiguredIssuer, false);
+		assert.deepEqual(report.token.header, { alg: 'HS256', typ: 'JWT' });
+		assert.deepEqual(report.token.claims, { iss: 'directus' });
+		assert.equal(report.expiresAt, null);
+
+		const human = await run([session, ...settings()]);
+		assert.equal(human.code, 6);
+		assert.match(human.stdout, /^ {2}header {6}alg "HS256", typ "JWT"$/m);
+		assert.match(human.stdout, /^ {2}iss {9}"directus"$/m);
+		assert.match(human.stdout, /not a token the hook would own: its issuer is not configured, so only iss, alg, kid and typ are shown/);
+		for (const result of [jsonResult, human]) {
+			const output = result.stdout + result.stderr;
+			assert.ok(!output.includes(refreshToken.slice(0, 16)), 'the session (a refresh token) was printed');
+			assert.ok(!output.includes(signature), 'the signature was printed');
+			assert.doesNotMatch(output, /6b1f0c6e|a1b2c3d4|admin_access/, 'claims of a token that is not ours were printed');
+		}
+	});
+
+	it('a token of the configured issuer: claims that are secrets by nature are redacted, at any depth', async () => {
+		const secrets = { session: 'SESSION-VALUE-1', client_secret: 'SECRET-VALUE-2', refresh_token: 'REFRESH-VALUE-3', userPassword: 'PASSWORD-VALUE-4', ext: { upstream: { Refresh: 'REFRESH-VALUE-5' }, keep: 'visible' } };
+		const signed = token(secrets);
+		const jsonResult = await run([signed, ...settings(), '--json']);
+		assert.equal(jsonResult.code, 0, jsonResult.stderr);
+		const claims = json(jsonResult).token.claims;
+		assert.equal(json(jsonResult).token.fromConfiguredIssuer, true);
+		assert.equal(claims.sub, IDENTIFIER, 'other claims are shown');
+		for (const name of ['session', 'client_secret', 'refresh_token', 'userPassword']) assert.equal(claims[name], '(redacted)', name);
+		assert.deepEqual(claims.ext, { upstream: { Refresh: '(redacted)' }, keep: 'visible' });
+
+		const human = await run([signed, ...settings()]);
+		assert.equal(human.code, 0, human.stderr);
+		assert.match(human.stdout, /^ {2}session {5}"\(redacted\)"$/m);
+		for (const result of [jsonResult, human]) {
+			assert.doesNotMatch(result.stdout + result.stderr, /-VALUE-/, 'a secret claim was printed');
+		}
 	});
 });

@@ -6,7 +6,9 @@ import {
 	clientIdForIdentifier,
 	identifierForClientId,
 	isValidIdentifier,
+	isValidNamespace,
 	MAX_IDENTIFIER_LENGTH,
+	namespaced,
 	userIdForIdentifier,
 } from '../extension/core/identity.js';
 import { PROFILE_NAMES, type ProfileName } from '../extension/core/profiles.js';
@@ -27,9 +29,22 @@ export interface ClientRef {
  * Parses a client id argument (`abc123` or `abc123@clients`). Throws
  * INVALID_CLIENT_ID (exit 2) for anything that cannot be a token's subject.
  */
-export function parseClientId(input: string, profile: ProfileName = 'auth0'): ClientRef {
-	const identifier = identifierForClientId(input, profile);
-	const clientId = clientIdForIdentifier(identifier);
+export interface ClientNaming {
+	/** Which provider's client id this is (default auth0). */
+	readonly profile?: ProfileName | undefined;
+	/** The issuer's namespace (BCC_AUTH_NAMESPACE), if it has one. */
+	readonly namespace?: string | undefined;
+}
+
+export function parseClientId(input: string, naming: ClientNaming = {}): ClientRef {
+	if (naming.namespace !== undefined && !isValidNamespace(naming.namespace)) {
+		throw new CliError('INVALID_CLIENT_ID', `Invalid namespace ${JSON.stringify(naming.namespace)}: use 1 to 64 letters, digits, ".", "_" or "-".`, {
+			hint: 'Use the namespace the hook gives the issuer (BCC_AUTH_NAMESPACE, or "namespace" in BCC_AUTH_ISSUERS).',
+		});
+	}
+	const raw = identifierForClientId(input, naming.profile ?? 'auth0');
+	const identifier = namespaced(raw, naming.namespace ?? null);
+	const clientId = clientIdForIdentifier(raw);
 	const reason = invalidReason(input, identifier, clientId);
 	if (reason !== undefined) {
 		throw new CliError('INVALID_CLIENT_ID', `Invalid client id ${JSON.stringify(input)}: ${reason}.`, {
@@ -45,6 +60,13 @@ function invalidReason(input: string, identifier: string, clientId: string): str
 	if (identifier.length > MAX_IDENTIFIER_LENGTH) return `it is longer than ${MAX_IDENTIFIER_LENGTH} characters`;
 	if (!isValidIdentifier(identifier)) return 'it contains control characters';
 	return undefined;
+}
+
+/** `--namespace`: the namespace the hook gives the client's issuer (BCC_AUTH_NAMESPACE, or an issuer's "namespace"). */
+export function namespaceOption(): Option {
+	return new Option('--namespace <namespace>', 'namespace of the client\'s issuer, when the hook configures one: the identifier becomes "<namespace>:<identifier>"').env(
+		'BCC_AUTH_NAMESPACE',
+	);
 }
 
 /** `--profile`: which provider's tokens the client id belongs to; the hook's BCC_AUTH_PROFILE by default. */

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { findClientUser, parseClientId, profileOption } from '../clients.js';
+import { findClientUser, namespaceOption, parseClientId, profileOption } from '../clients.js';
 import type { ProfileName } from '../../extension/core/profiles.js';
 import type { CommandContext, CommandDeps } from '../context.js';
 import type { DirectusApi, DirectusUserRecord, Role, UserChanges } from '../directus.js';
@@ -19,6 +19,8 @@ export const USER_DESCRIPTION = 'OAuth2 client-credentials client, provisioned b
 export interface ProvisionOptions {
 	/** Which provider's client id this is (default auth0). */
 	profile?: ProfileName | undefined;
+	/** The issuer's namespace, if the hook configures one. */
+	namespace?: string | undefined;
 	role: string;
 	name?: string | undefined;
 	createRole?: boolean | undefined;
@@ -52,6 +54,7 @@ export function registerProvisionCommand(program: Command, deps: CommandDeps): C
 		.option('--name <name>', `display name stored as first_name (default: the client id; at most ${MAX_NAME_LENGTH} characters)`)
 		.option('--create-role', 'create the role if no role has that name (it starts without policies)')
 		.addOption(profileOption())
+		.addOption(namespaceOption())
 		.option('--json', 'print the result as JSON on stdout and nothing else')
 		.addHelpText(
 			'after',
@@ -71,7 +74,7 @@ JSON output: { action: "created" | "updated" | "unchanged", clientId, identifier
 
 /** The `provision` action: validates its input, then creates or updates the client's user. */
 export async function provision(clientIdInput: string, options: ProvisionOptions, context: CommandContext): Promise<ProvisionResult> {
-	const client = parseClientId(clientIdInput, options.profile);
+	const client = parseClientId(clientIdInput, options);
 	const roleInput = checkRoleInput(options.role, options.createRole === true);
 	const name = options.name === undefined ? undefined : checkName(options.name);
 

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { findClientUser, parseClientId, profileOption } from '../clients.js';
+import { findClientUser, namespaceOption, parseClientId, profileOption } from '../clients.js';
 import type { ProfileName } from '../../extension/core/profiles.js';
 import type { CommandContext, CommandDeps } from '../context.js';
 import { CliError } from '../errors.js';
@@ -8,6 +8,8 @@ import { commandContext } from './shared.js';
 export interface RevokeOptions {
 	/** Which provider's client id this is (default auth0). */
 	profile?: ProfileName | undefined;
+	/** The issuer's namespace, if the hook configures one. */
+	namespace?: string | undefined;
 	delete?: boolean | undefined;
 }
 
@@ -33,6 +35,7 @@ export function registerRevokeCommand(program: Command, deps: CommandDeps): Comm
 		.argument('<clientId>', 'the client id as the identity provider shows it (Auth0: Client ID; "<id>@clients" also works)')
 		.option('--delete', 'delete the user instead of suspending it')
 		.addOption(profileOption())
+		.addOption(namespaceOption())
 		.option('--json', 'print the result as JSON on stdout and nothing else')
 		.addHelpText(
 			'after',
@@ -50,7 +53,7 @@ JSON output: { action: "suspended" | "deleted" | "unchanged", clientId, identifi
 
 /** The `revoke` action. */
 export async function revoke(clientIdInput: string, options: RevokeOptions, context: CommandContext): Promise<RevokeResult> {
-	const client = parseClientId(clientIdInput, options.profile);
+	const client = parseClientId(clientIdInput, options);
 	const api = await context.connect();
 	const user = await findClientUser(api, client);
 	if (user === null) {

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { ProfileName } from '../../extension/core/profiles.js';
-import { findClientUser, parseClientId, profileOption } from '../clients.js';
+import { findClientUser, namespaceOption, parseClientId, profileOption } from '../clients.js';
 import type { CommandContext, CommandDeps } from '../context.js';
 import type { PermissionRecord, PolicyDetail, Role } from '../directus.js';
 import { CliError } from '../errors.js';
@@ -39,6 +39,7 @@ export function registerShowCommand(program: Command, deps: CommandDeps): Comman
 		)
 		.argument('<clientId>', 'the client id as the identity provider shows it (Auth0: Client ID; "<id>@clients" also works)')
 		.addOption(profileOption())
+		.addOption(namespaceOption())
 		.option('--json', 'print the result as JSON on stdout and nothing else')
 		.addHelpText(
 			'after',
@@ -51,14 +52,14 @@ JSON output: { clientId, identifier, userId, name, status, provider, role: { id,
   access: { admin, app }, policies: [ { id, name, admin_access, app_access, ip_access, enforce_tfa, via } ],
   permissions: [ { policy, policyName, collection, action, fields, permissions, validation, presets } ] }`,
 		)
-		.action(async (clientId: string, options: { profile?: ProfileName; json?: boolean }, command: Command) => {
+		.action(async (clientId: string, options: { profile?: ProfileName; namespace?: string; json?: boolean }, command: Command) => {
 			await show(clientId, options, commandContext(command, deps, options.json === true));
 		});
 }
 
 /** The `show` action. */
-export async function show(clientIdInput: string, options: { profile?: ProfileName | undefined }, context: CommandContext): Promise<ShowResult> {
-	const client = parseClientId(clientIdInput, options.profile);
+export async function show(clientIdInput: string, options: { profile?: ProfileName | undefined; namespace?: string | undefined }, context: CommandContext): Promise<ShowResult> {
+	const client = parseClientId(clientIdInput, options);
 	const api = await context.connect();
 	const user = await findClientUser(api, client);
 	if (user === null) {

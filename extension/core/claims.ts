@@ -1,6 +1,6 @@
 import type { IssuerConfig, SupportedAlgorithm } from './config.js';
 import { TokenRefusedError } from './errors.js';
-import { isValidIdentifier } from './identity.js';
+import { isValidIdentifier, namespaced } from './identity.js';
 import { PROFILES } from './profiles.js';
 import type { JsonObject } from './token.js';
 
@@ -110,7 +110,10 @@ const CLAIM_CHECKS: readonly ClaimCheck[] = [
 		check(payload, { issuer }) {
 			const claim = issuer.clientIdClaims.find((name) => payload[name] !== undefined);
 			if (claim === undefined) throw new TokenRefusedError('client_id_invalid', `none of ${issuer.clientIdClaims.join(', ')} present`);
-			if (!isValidIdentifier(payload[claim])) throw new TokenRefusedError('client_id_invalid', `${claim} is not a usable client identifier`);
+			const value = payload[claim];
+			if (!isValidIdentifier(value) || !isValidIdentifier(namespaced(value, issuer.namespace))) {
+				throw new TokenRefusedError('client_id_invalid', `${claim} is not a usable client identifier`);
+			}
 		},
 	},
 	{
@@ -161,7 +164,7 @@ export function checkClaims(payload: JsonObject, context: ClaimContext, trace?: 
 		trace?.({ name, ok: true, detail: 'ok' });
 	}
 	return {
-		identifier: identifierOf(payload, context),
+		identifier: namespaced(identifierOf(payload, context), context.issuer.namespace),
 		scopes: scopesOf(payload, context.issuer),
 		expiresAt: payload['exp'] as number,
 	};

@@ -1,5 +1,6 @@
 import type { Algorithm } from 'jsonwebtoken';
 import { ConfigError } from './errors.js';
+import { isValidNamespace } from './identity.js';
 import { isProfileName, PROFILE_NAMES, PROFILES, type ProfileName, type ScopeFormat } from './profiles.js';
 
 /** Asymmetric algorithms jsonwebtoken can verify with a public key from a JWKS. */
@@ -30,6 +31,8 @@ export interface IssuerConfig {
 	readonly profile: ProfileName;
 	/** Claims holding the client's identifier (the profile's, unless overridden); first present wins. */
 	readonly clientIdClaims: readonly string[];
+	/** Prefix of this issuer's identifiers (`<namespace>:<identifier>`), or null. */
+	readonly namespace: string | null;
 	/** Claim holding the scopes (the profile's, unless overridden), and its shape. */
 	readonly scopeClaim: string;
 	readonly scopeFormat: ScopeFormat;
@@ -69,6 +72,7 @@ export const ENV = {
 	audience: 'BCC_AUTH_AUDIENCE',
 	profile: 'BCC_AUTH_PROFILE',
 	clientIdClaim: 'BCC_AUTH_CLIENT_ID_CLAIM',
+	namespace: 'BCC_AUTH_NAMESPACE',
 	scopeClaim: 'BCC_AUTH_SCOPE_CLAIM',
 	jwksUri: 'BCC_AUTH_JWKS_URI',
 	requiredScopes: 'BCC_AUTH_REQUIRED_SCOPES',
@@ -143,9 +147,9 @@ interface IssuerSource {
 	name(field: IssuerField): string;
 }
 
-type IssuerField = 'issuer' | 'audience' | 'profile' | 'clientIdClaim' | 'scopeClaim' | 'jwksUri' | 'requiredScopes' | 'algorithms';
+type IssuerField = 'issuer' | 'audience' | 'profile' | 'clientIdClaim' | 'scopeClaim' | 'namespace' | 'jwksUri' | 'requiredScopes' | 'algorithms';
 
-const ISSUER_FIELDS: readonly IssuerField[] = ['issuer', 'audience', 'profile', 'clientIdClaim', 'scopeClaim', 'jwksUri', 'requiredScopes', 'algorithms'];
+const ISSUER_FIELDS: readonly IssuerField[] = ['issuer', 'audience', 'profile', 'clientIdClaim', 'scopeClaim', 'namespace', 'jwksUri', 'requiredScopes', 'algorithms'];
 
 /** BCC_AUTH_ISSUER (one issuer, or several sharing the other settings, e.g. Entra's v1 and v2 forms of one tenant). */
 function issuersFromVariables(env: Environment): IssuerConfig[] {
@@ -199,6 +203,7 @@ function issuerConfig(source: IssuerSource, issuer: string): IssuerConfig {
 		algorithms: parseAlgorithms(source),
 		profile,
 		clientIdClaims: optionalList(source, 'clientIdClaim', /[\s,]+/) ?? PROFILES[profile].clientIdClaims,
+		namespace: parseNamespace(source),
 		...scopeSettings(source, profile),
 	};
 }
@@ -207,6 +212,14 @@ function issuerConfig(source: IssuerSource, issuer: string): IssuerConfig {
 function scopeSettings(source: IssuerSource, profile: ProfileName): { scopeClaim: string; scopeFormat: ScopeFormat } {
 	const claim = optionalString(source, 'scopeClaim');
 	return claim === null ? { scopeClaim: PROFILES[profile].scopeClaim, scopeFormat: PROFILES[profile].scopeFormat } : { scopeClaim: claim, scopeFormat: 'either' };
+}
+
+function parseNamespace(source: IssuerSource): string | null {
+	const value = optionalString(source, 'namespace');
+	if (value !== null && !isValidNamespace(value)) {
+		throw new ConfigError(source.name('namespace'), `"${value}" must be 1 to 64 letters, digits, ".", "_" or "-"`);
+	}
+	return value;
 }
 
 function parseProfile(source: IssuerSource): ProfileName {

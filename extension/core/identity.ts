@@ -38,8 +38,21 @@ export function userIdForIdentifier(identifier: string): string {
  * sees it in the provider's console (Auth0: `<clientId>@clients`; typing the
  * full `...@clients` form gives the same result).
  */
-export function identifierForClientId(clientId: string, profile: ProfileName = 'auth0'): string {
-	return PROFILES[profile].identifierForClientId(clientId);
+export function identifierForClientId(clientId: string, profile: ProfileName = 'auth0', namespace: string | null = null): string {
+	return namespaced(PROFILES[profile].identifierForClientId(clientId), namespace);
+}
+
+/**
+ * The identifier stored for a client of an issuer with a namespace: `<namespace>:<identifier>`.
+ * Issuers whose client ids could collide (two Keycloak realms, say) are given one so
+ * that the same client id at each maps to a different Directus user.
+ */
+export function isValidNamespace(value: string): boolean {
+	return /^[A-Za-z0-9._-]{1,64}$/.test(value);
+}
+
+export function namespaced(identifier: string, namespace: string | null): string {
+	return namespace === null ? identifier : `${namespace}:${identifier}`;
 }
 
 /** The client id an operator recognises, for display. */

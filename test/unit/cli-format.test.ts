@@ -22,11 +22,18 @@ function sink() {
 describe('parseClientId', () => {
 	it('stores the client id as is for providers other than Auth0', () => {
 		for (const profile of ['keycloak', 'entra', 'okta', 'cognito', 'rfc9068'] as const) {
-			const client = parseClientId('orders-service', profile);
+			const client = parseClientId('orders-service', { profile });
 			assert.equal(client.identifier, 'orders-service');
 			assert.equal(client.userId, uuidv5Nil('orders-service'));
 		}
-		assert.equal(parseClientId('orders-service', 'auth0').identifier, 'orders-service@clients');
+		assert.equal(parseClientId('orders-service', { profile: 'auth0' }).identifier, 'orders-service@clients');
+	});
+
+	it('prefixes the identifier with the issuer\'s namespace, when it has one', () => {
+		const client = parseClientId('orders-service', { profile: 'keycloak', namespace: 'realm-b' });
+		assert.equal(client.identifier, 'realm-b:orders-service');
+		assert.equal(client.clientId, 'orders-service');
+		assert.equal(client.userId, uuidv5Nil('realm-b:orders-service'));
 	});
 
 	it('derives identifier and user id; the @clients form is the same client', () => {

@@ -129,6 +129,7 @@ describe('parseConfig', () => {
 		['an entry without audience', '[{"issuer":"https://a.example.com/"}]', 'BCC_AUTH_ISSUERS[0].audience', /is required/],
 		['a misspelt setting', '[{"issuer":"https://a.example.com/","audience":"x","audiance":"y"}]', 'BCC_AUTH_ISSUERS[0].audiance', /not a known setting/],
 		['a bad profile in the second entry', '[{"issuer":"https://a.example.com/","audience":"x"},{"issuer":"https://b.example.com/","audience":"x","profile":"nope"}]', 'BCC_AUTH_ISSUERS[1].profile', /not one of/],
+		['a namespace with a colon', '[{"issuer":"https://a.example.com/","audience":"x","namespace":"a:b"}]', 'BCC_AUTH_ISSUERS[0].namespace', /letters, digits/],
 		['the same issuer twice (slash or not)', '[{"issuer":"https://a.example.com/","audience":"x"},{"issuer":"https://a.example.com","audience":"y"}]', 'BCC_AUTH_ISSUERS', /configured twice/],
 	];
 	for (const [name, value, variable, message] of badIssuers) {

@@ -180,4 +180,30 @@ describe('several issuers', () => {
 			await second.stop();
 		}
 	});
+
+	it('gives the same client id at two issuers two different users when one has a namespace', async () => {
+		const second = await startKeyServer();
+		const secondKey = rsaKey('k2');
+		second.keys = [secondKey.jwk];
+		try {
+			const realmB = 'https://sso.example.org/realms/partners';
+			const verifier = createVerifier(
+				parseConfig({
+					BCC_AUTH_ISSUERS: [
+						{ issuer: PROVIDER_ISSUERS.keycloak, audience: AUDIENCE, jwksUri: server.jwksUri, profile: 'keycloak' },
+						{ issuer: realmB, audience: AUDIENCE, jwksUri: second.jwksUri, profile: 'keycloak', namespace: 'partners' },
+					],
+				}),
+			);
+			const shape = (issuer: string) => PROVIDER_SHAPES.keycloak({ issuer, audience: AUDIENCE, clientId: 'reporting', scopes: [SCOPE], nowSeconds: Math.floor(Date.now() / 1000) }).machine;
+			const a = await verifier.verify(signToken({ key, header: shape(PROVIDER_ISSUERS.keycloak).header, payload: shape(PROVIDER_ISSUERS.keycloak).payload }));
+			const b = await verifier.verify(signToken({ key: secondKey, header: shape(realmB).header, payload: shape(realmB).payload }));
+			assert.equal(a.identifier, 'reporting');
+			assert.equal(b.identifier, 'partners:reporting');
+			assert.notEqual(a.userId, b.userId);
+			assert.equal(b.userId, userIdForIdentifier(identifierForClientId('reporting', 'keycloak', 'partners')));
+		} finally {
+			await second.stop();
+		}
+	});
 });

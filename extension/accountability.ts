@@ -74,15 +74,6 @@ export function accountabilityOf(base: Accountability, standing: ClientStanding)
 	return { ...base, user, role, roles: [...roles], admin, app };
 }
 
-/** One read of the database per request, no caching (what the hook did before the client directory). */
-export async function accountabilityForClient(
-	client: VerifiedClient,
-	base: Accountability,
-	options: { knex: Knex; timeoutMs: number },
-): Promise<Accountability> {
-	return accountabilityOf(base, await loadClientStanding(client, base.ip ?? null, options));
-}
-
 /**
  * A database that hangs (pool exhausted, network black hole) must not hang the
  * request: the caller gets 503 after the deadline while the query finishes or

@@ -58,9 +58,6 @@ export class RemoteKeySet {
 
 	constructor(private readonly options: RemoteKeySetOptions) {}
 
-	/** Number of key set fetches started (discovery not counted); for tests and benchmarks. */
-	fetchCount = 0;
-
 	async getKey(kid: string | undefined): Promise<ResolvedKey> {
 		const { config, now } = this.options;
 		let snapshot = this.snapshot;
@@ -130,7 +127,6 @@ export class RemoteKeySet {
 
 	private async fetchSnapshot(): Promise<KeySnapshot> {
 		const endpoint = this.endpoint ?? (this.endpoint = await this.discover());
-		this.fetchCount++;
 		const body = await this.fetch(endpoint.jwksUri);
 		const keys = await toVerificationKeys(body, endpoint.jwksUri);
 		this.options.onEvent?.({ type: 'keys_fetched', issuer: this.options.issuer.issuer, jwksUri: endpoint.jwksUri, count: keys.length });

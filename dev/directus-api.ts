@@ -9,7 +9,7 @@ export interface ApiResponse {
 export async function api(
 	baseUrl: string,
 	route: string,
-	options: { token?: string; method?: string; body?: unknown; headers?: Record<string, string> } = {},
+	options: { token?: string; method?: string; body?: unknown; headers?: Record<string, string>; signal?: AbortSignal } = {},
 ): Promise<ApiResponse> {
 	const headers: Record<string, string> = { ...options.headers };
 	if (options.token !== undefined) headers['authorization'] = `Bearer ${options.token}`;
@@ -17,6 +17,7 @@ export async function api(
 	const response = await fetch(new URL(route, baseUrl), {
 		method: options.method ?? 'GET',
 		headers,
+		...(options.signal ? { signal: options.signal } : {}),
 		...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
 	});
 	const text = await response.text();

@@ -1,3 +1,5 @@
+import { api } from '../../dev/directus-api.js';
+
 /**
  * One HTTP call to Directus with a stopwatch and a deadline of its own, so a
  * test can assert that an answer came, how fast, and what it was; a hang is a
@@ -16,26 +18,11 @@ export async function timedCall(
 	route: string,
 	options: { token?: string; deadlineMs?: number; method?: string; body?: unknown; headers?: Record<string, string> } = {},
 ): Promise<TimedResponse> {
-	const headers: Record<string, string> = { ...options.headers };
-	if (options.token !== undefined) headers['authorization'] = `Bearer ${options.token}`;
-	if (options.body !== undefined) headers['content-type'] = 'application/json';
+	const { deadlineMs, ...request } = options;
 	const started = performance.now();
-	const signal = AbortSignal.timeout(options.deadlineMs ?? 15_000);
 	try {
-		const response = await fetch(new URL(route, baseUrl), {
-			method: options.method ?? 'GET',
-			headers,
-			signal,
-			...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
-		});
-		const text = await response.text();
-		let body: unknown = text;
-		try {
-			body = text === '' ? null : JSON.parse(text);
-		} catch {
-			// not JSON: keep the text
-		}
-		return { status: response.status, body, ms: performance.now() - started };
+		const { status, body } = await api(baseUrl, route, { ...request, signal: AbortSignal.timeout(deadlineMs ?? 15_000) });
+		return { status, body, ms: performance.now() - started };
 	} catch (error) {
 		const name = (error as Error).name;
 		const status = name === 'TimeoutError' || name === 'AbortError' ? 'no answer' : 'connection failed';

@@ -10,7 +10,7 @@ import type { Accountability } from '@directus/types';
 import type { Knex } from 'knex';
 import { loadClientStanding } from './accountability.js';
 import { ClientDirectory } from './client-directory.js';
-import { ENV, parseConfig, type VerifierConfig } from './core/config.js';
+import { ENV, issuersSharingIdentifiers, parseConfig, type VerifierConfig } from './core/config.js';
 import { ConfigError, REFUSAL_REASONS, TokenRefusedError } from './core/errors.js';
 import type { KeySetEvent } from './core/keys.js';
 import { createVerifier, type VerifiedClient } from './core/verifier.js';
@@ -50,6 +50,13 @@ export default defineHook(({ filter, action }, { env, logger, database }) => {
 			logger.error(`${LOG_PREFIX} invalid configuration, client-credentials tokens will be refused: ${error.message}`);
 		}
 		throw error;
+	}
+	const sharing = issuersSharingIdentifiers(config);
+	if (sharing.length > 0) {
+		logger.warn(
+			`${LOG_PREFIX} issuers ${sharing.map((issuer) => issuer.issuer).join(', ')} share one client identifier space: ` +
+				`a client id issued by one names the same Directus user as that id at another. Give all but one a namespace (${ENV.namespace}, or "namespace" in ${ENV.issuers}).`,
+		);
 	}
 	const tokens = new TokenCache({ maxAgeMs: config.keys.maxAgeMs });
 	const directory = new ClientDirectory({

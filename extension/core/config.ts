@@ -229,6 +229,20 @@ function parseProfile(source: IssuerSource): ProfileName {
 	return value;
 }
 
+/** Profiles whose client ids are random and globally unique (Auth0's `<id>@clients`, Entra's GUIDs). */
+const UNIQUE_ID_PROFILES: ReadonlySet<ProfileName> = new Set(['auth0', 'entra']);
+
+/**
+ * Issuers that share one identifier space although a client id of one could
+ * name a client of another: no namespace, and at least one of them lets its
+ * administrators choose client ids. Empty when there is nothing to fear.
+ */
+export function issuersSharingIdentifiers(config: VerifierConfig): IssuerConfig[] {
+	const shared = config.issuers.filter((issuer) => issuer.namespace === null);
+	const freeForm = shared.some((issuer) => !UNIQUE_ID_PROFILES.has(issuer.profile));
+	return shared.length > 1 && freeForm ? shared : [];
+}
+
 /** `https://tenant.auth0.com/` and `https://tenant.auth0.com` route to the same issuer entry. */
 export function routingKeyFor(issuer: string): string {
 	return issuer.endsWith('/') ? issuer.slice(0, -1) : issuer;

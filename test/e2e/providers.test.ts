@@ -107,6 +107,10 @@ describe('several identity providers on one Directus 12.4.0', () => {
 		run.finish();
 	});
 
+	test('Directus warns at startup that these issuers share one identifier space (none has a namespace)', async () => {
+		assert.match(directus.readLog(), /client-credentials: issuers .* share one client identifier space/);
+	});
+
 	test('an Auth0-shaped token is accepted under the auth0 profile', async () => {
 		assert.equal((await read(await auth0.getToken('svc-a@clients', SECRET))).status, 200);
 	});

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { DEFAULTS, parseConfig } from '../../extension/core/config.js';
+import { DEFAULTS, issuersSharingIdentifiers, parseConfig } from '../../extension/core/config.js';
 import { ConfigError } from '../../extension/core/errors.js';
 
 const minimal = { BCC_AUTH_ISSUER: 'https://tenant.eu.auth0.com/', BCC_AUTH_AUDIENCE: 'https://api.example.com' };
@@ -139,4 +139,15 @@ describe('parseConfig', () => {
 			assert.match(error.message, message);
 		});
 	}
+
+	it('names issuers that share an identifier space where ids could collide, and only those', () => {
+		const entry = (issuer: string, profile: string, namespace?: string) => ({ issuer, audience: 'x', profile, ...(namespace ? { namespace } : {}) });
+		const shared = (entries: unknown[]) => issuersSharingIdentifiers(parseConfig({ BCC_AUTH_ISSUERS: entries })).map((issuer) => issuer.issuer);
+		assert.deepEqual(shared([entry('https://a.example.com/', 'keycloak'), entry('https://b.example.com/', 'keycloak')]), ['https://a.example.com/', 'https://b.example.com/']);
+		assert.deepEqual(shared([entry('https://a.auth0.com/', 'auth0'), entry('https://kc.example.com/', 'keycloak')]).length, 2, 'a Keycloak client may be named "<id>@clients"');
+		assert.deepEqual(shared([entry('https://a.example.com/', 'keycloak'), entry('https://b.example.com/', 'keycloak', 'b')]), []);
+		assert.deepEqual(shared([entry('https://a.auth0.com/', 'auth0'), entry('https://b.auth0.com/', 'auth0')]), []);
+		assert.deepEqual(shared([entry('https://sts.windows.net/t/', 'entra'), entry('https://login.microsoftonline.com/t/v2.0', 'entra')]), []);
+		assert.deepEqual(issuersSharingIdentifiers(parseConfig(minimal)), []);
+	});
 });

@@ -75,6 +75,7 @@ export default defineHook(({ filter, action }, { env, logger, database }) => {
 			logKeyEvent(event);
 		},
 	});
+	const sessions = new WebSocketSessions();
 	const bus = startBus();
 	registerInvalidationHooks(action, (change) => {
 		applyChange(change);
@@ -85,7 +86,6 @@ export default defineHook(({ filter, action }, { env, logger, database }) => {
 		directory.prune();
 	}, PRUNE_INTERVAL_MS);
 	pruner.unref();
-	const sessions = new WebSocketSessions();
 	const sessionExpiry = setInterval(() => sessions.expire(), SESSION_EXPIRY_INTERVAL_MS);
 	sessionExpiry.unref();
 	action('extensions.unload', () => {

@@ -12,7 +12,7 @@ import {
 	userIdForIdentifier,
 } from '../extension/core/identity.js';
 import { PROFILE_NAMES, type ProfileName } from '../extension/core/profiles.js';
-import { Option } from 'commander';
+import { Argument, Option } from 'commander';
 import type { DirectusApi, DirectusUserRecord } from './directus.js';
 import { CliError } from './errors.js';
 
@@ -60,6 +60,11 @@ function invalidReason(input: string, identifier: string, clientId: string): str
 	if (identifier.length > MAX_IDENTIFIER_LENGTH) return `it is longer than ${MAX_IDENTIFIER_LENGTH} characters`;
 	if (!isValidIdentifier(identifier)) return 'it contains control characters';
 	return undefined;
+}
+
+/** `<clientId>`: the argument of every command that names one client. */
+export function clientIdArgument(): Argument {
+	return new Argument('<clientId>', 'the client id as the identity provider shows it (Auth0: Client ID; "<id>@clients" also works)');
 }
 
 /** `--namespace`: the namespace the hook gives the client's issuer (BCC_AUTH_NAMESPACE, or an issuer's "namespace"). */

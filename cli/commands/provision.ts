@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { findClientUser, namespaceOption, parseClientId, profileOption } from '../clients.js';
+import { clientIdArgument, findClientUser, namespaceOption, parseClientId, profileOption } from '../clients.js';
 import type { ProfileName } from '../../extension/core/profiles.js';
 import type { CommandContext, CommandDeps } from '../context.js';
 import type { DirectusApi, DirectusUserRecord, Role, UserChanges } from '../directus.js';
@@ -49,7 +49,7 @@ export function registerProvisionCommand(program: Command, deps: CommandDeps): C
 				'client-credentials hook. An existing user gets the role, the name (only with --name) and status ' +
 				'active (this undoes "revoke"). Running it again with the same options changes nothing.',
 		)
-		.argument('<clientId>', 'the client id as the identity provider shows it (Auth0: Client ID; "<id>@clients" also works)')
+		.addArgument(clientIdArgument())
 		.requiredOption('--role <role>', 'name or id of the Directus role the client acts with')
 		.option('--name <name>', `display name stored as first_name (default: the client id; at most ${MAX_NAME_LENGTH} characters)`)
 		.option('--create-role', 'create the role if no role has that name (it starts without policies)')

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { findClientUser, namespaceOption, parseClientId, profileOption } from '../clients.js';
+import { clientIdArgument, findClientUser, namespaceOption, parseClientId, profileOption } from '../clients.js';
 import type { ProfileName } from '../../extension/core/profiles.js';
 import type { CommandContext, CommandDeps } from '../context.js';
 import { CliError } from '../errors.js';
@@ -32,7 +32,7 @@ export function registerRevokeCommand(program: Command, deps: CommandDeps): Comm
 				'deleted instead (its activity rows lose the link to it; this cannot be undone). ' +
 				'Only users whose id matches their external_identifier (client users) are touched.',
 		)
-		.argument('<clientId>', 'the client id as the identity provider shows it (Auth0: Client ID; "<id>@clients" also works)')
+		.addArgument(clientIdArgument())
 		.option('--delete', 'delete the user instead of suspending it')
 		.addOption(profileOption())
 		.addOption(namespaceOption())

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { ProfileName } from '../../extension/core/profiles.js';
-import { findClientUser, namespaceOption, parseClientId, profileOption } from '../clients.js';
+import { clientIdArgument, findClientUser, namespaceOption, parseClientId, profileOption } from '../clients.js';
 import type { CommandContext, CommandDeps } from '../context.js';
 import type { PermissionRecord, PolicyDetail, Role } from '../directus.js';
 import { CliError } from '../errors.js';
@@ -37,7 +37,7 @@ export function registerShowCommand(program: Command, deps: CommandDeps): Comman
 				'from the user itself, and the permissions of those policies: which collections it may read, create, update ' +
 				'or delete, and whether field lists or item rules narrow them.',
 		)
-		.argument('<clientId>', 'the client id as the identity provider shows it (Auth0: Client ID; "<id>@clients" also works)')
+		.addArgument(clientIdArgument())
 		.addOption(profileOption())
 		.addOption(namespaceOption())
 		.option('--json', 'print the result as JSON on stdout and nothing else')

@@ -8,6 +8,10 @@ interface Session {
 	readonly client: VerifiedClient;
 	/** The defaults Directus passed in (ip, user agent, origin): the base of a fresh decision. */
 	readonly base: Accountability;
+	/** Counts the decisions started for this connection: only the latest one may write its rights. */
+	decisions: number;
+	/** Set once its rights were taken away: nothing gives them back (the client opens a new connection). */
+	ended: boolean;
 }
 
 /** Decides a client's accountability again (the client directory); throws when it may no longer act. */
@@ -26,6 +30,9 @@ const NO_ACCESS = { user: null, role: null, roles: [], admin: false, app: false 
  * user, role or policies decides its open connections again, taking every
  * right away when the client may no longer act; and a connection whose token
  * expired loses every right, as Directus does for REST subscriptions.
+ *
+ * Decisions run concurrently and finish in any order, so each carries a number
+ * and only the newest may write; an ended connection stays ended.
  */
 export class WebSocketSessions {
 	private readonly sessions = new Set<Session>();
@@ -40,7 +47,7 @@ export class WebSocketSessions {
 	}
 
 	track(accountability: Accountability, client: VerifiedClient, base: Accountability): void {
-		this.sessions.add({ accountability: new WeakRef(accountability), client, base });
+		this.sessions.add({ accountability: new WeakRef(accountability), client, base, decisions: 0, ended: false });
 	}
 
 	/** Takes every right from connections whose token expired, and forgets closed ones. */
@@ -58,23 +65,25 @@ export class WebSocketSessions {
 		const affected = [...this.sessions].filter((session) => userIds === 'all' || userIds.has(session.client.userId));
 		await Promise.all(
 			affected.map(async (session) => {
-				let fresh: Accountability;
+				const decision = ++session.decisions;
+				let fresh: Accountability | null;
 				try {
 					fresh = await redecide(session.client, session.base);
 				} catch {
-					const accountability = session.accountability.deref();
-					if (accountability === undefined) this.sessions.delete(session);
-					else this.end(session, accountability);
-					return;
+					fresh = null;
 				}
+				// A newer decision started meanwhile (it saw a later change), or the connection lost its rights for good.
+				if (session.ended || decision !== session.decisions) return;
 				const accountability = session.accountability.deref();
 				if (accountability === undefined) this.sessions.delete(session);
+				else if (fresh === null) this.end(session, accountability);
 				else Object.assign(accountability, { user: fresh.user, role: fresh.role, roles: fresh.roles, admin: fresh.admin, app: fresh.app });
 			}),
 		);
 	}
 
 	private end(session: Session, accountability: Accountability): void {
+		session.ended = true;
 		Object.assign(accountability, NO_ACCESS, { roles: [] });
 		this.sessions.delete(session);
 	}

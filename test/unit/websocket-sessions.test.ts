@@ -48,4 +48,49 @@ describe('WebSocketSessions', () => {
 		assert.deepEqual(rights(accountability), NO_ACCESS);
 		assert.equal(sessions.size, 0);
 	});
+
+	it('a decision that finishes after a newer one does not overwrite it (an old answer cannot give rights back)', async () => {
+		const sessions = new WebSocketSessions();
+		const accountability = granted('u1', 'admin-role');
+		sessions.track(accountability, client('u1'), base);
+		let answerOld!: (value: Accountability) => void;
+		const older = sessions.recheck('all', () => new Promise<Accountability>((resolve) => (answerOld = resolve)));
+		const newer = sessions.recheck(new Set(['u1']), async () => granted('u1', 'reader'));
+		await newer;
+		answerOld(granted('u1', 'admin-role'));
+		await older;
+		assert.deepEqual(rights(accountability), rights(granted('u1', 'reader')));
+	});
+
+	it('a connection that lost its rights never gets them back from a decision still running', async () => {
+		let now = 1_000_000;
+		const sessions = new WebSocketSessions({ now: () => now });
+		const accountability = granted('u1');
+		sessions.track(accountability, client('u1', 2000), base);
+		let answer!: (value: Accountability) => void;
+		const running = sessions.recheck('all', () => new Promise<Accountability>((resolve) => (answer = resolve)));
+		now = 2_000_000;
+		sessions.expire();
+		answer(granted('u1'));
+		await running;
+		assert.deepEqual(rights(accountability), NO_ACCESS);
+		// Nor from a later change: it is no longer tracked.
+		await sessions.recheck('all', async () => granted('u1'));
+		assert.deepEqual(rights(accountability), NO_ACCESS);
+	});
+
+	it('a refusal decided first is not undone by an older decision that answers later', async () => {
+		const sessions = new WebSocketSessions();
+		const accountability = granted('u1');
+		sessions.track(accountability, client('u1'), base);
+		let answerOld!: (value: Accountability) => void;
+		const older = sessions.recheck('all', () => new Promise<Accountability>((resolve) => (answerOld = resolve)));
+		await sessions.recheck('all', async () => {
+			throw new TokenRefusedError('client_inactive', 'suspended');
+		});
+		answerOld(granted('u1'));
+		await older;
+		assert.deepEqual(rights(accountability), NO_ACCESS);
+		assert.equal(sessions.size, 0);
+	});
 });

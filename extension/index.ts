@@ -25,6 +25,14 @@ const LOG_PREFIX = 'client-credentials:';
 const PRUNE_INTERVAL_MS = 60_000;
 /** How often WebSocket connections are checked for an expired token (Directus ends only REST ones at exp). */
 const SESSION_EXPIRY_INTERVAL_MS = 1000;
+/**
+ * Least time between two re-decisions of every open WebSocket connection, which
+ * otherwise only follow announced changes: changes made outside Directus, or on
+ * an instance whose message did not arrive, reach them within BCC_AUTH_CACHE_TTL too.
+ */
+const MIN_SESSION_RECHECK_INTERVAL_MS = 1000;
+/** Past the settle time, so that the answers read before the change settled have expired. */
+const SETTLE_MARGIN_MS = 50;
 /** Suffix of the Redis channel, after Directus's bus namespace (REDIS_BUS_NAMESPACE, default "directus:bus"). */
 const CHANNEL_SUFFIX = 'bcc-client-credentials:invalidate';
 
@@ -88,9 +96,12 @@ export default defineHook(({ filter, action }, { env, logger, database }) => {
 	pruner.unref();
 	const sessionExpiry = setInterval(() => sessions.expire(), SESSION_EXPIRY_INTERVAL_MS);
 	sessionExpiry.unref();
+	const sessionRecheck = setInterval(() => recheckSessions('all'), Math.max(config.cacheTtlMs, MIN_SESSION_RECHECK_INTERVAL_MS));
+	sessionRecheck.unref();
 	action('extensions.unload', () => {
 		clearInterval(pruner);
 		clearInterval(sessionExpiry);
+		clearInterval(sessionRecheck);
 		void bus?.close();
 	});
 
@@ -116,7 +127,10 @@ export default defineHook(({ filter, action }, { env, logger, database }) => {
 	function applyChange(change: Invalidation): void {
 		if (change.kind === 'all') directory.invalidateAll();
 		else directory.invalidateUsers(change.userIds);
-		recheckSessions(change.kind === 'all' ? 'all' : new Set(change.userIds));
+		const affected = change.kind === 'all' ? 'all' : new Set(change.userIds);
+		recheckSessions(affected);
+		// Once more when the change has settled: it may have been announced before its transaction committed.
+		setTimeout(() => recheckSessions(affected), directory.settleMs + SETTLE_MARGIN_MS).unref();
 	}
 
 	/** Open WebSocket connections of changed clients are decided again (see websocket-sessions.ts). */
@@ -200,10 +214,13 @@ export default defineHook(({ filter, action }, { env, logger, database }) => {
 
 	filter('websocket.authenticate', async (defaults, meta, context) => {
 		const { message } = meta as { message: { access_token?: unknown } };
+		const epoch = directory.epoch;
 		const owned = await authenticate(message.access_token, defaults as Accountability, context.database as Knex);
 		if (owned === null) return defaults;
 		// Directus keeps this very object on the connection: the sessions can change it in place later.
 		sessions.track(owned.accountability, owned.client, defaults as Accountability);
+		// A change announced while this connection was being decided did not see it: decide it again.
+		if (directory.epoch !== epoch) recheckSessions(new Set([owned.client.userId]));
 		return owned.accountability;
 	});
 });

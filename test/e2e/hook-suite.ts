@@ -16,6 +16,7 @@ import { startDirectus, type RunningDirectus } from '../../dev/directus-runtime.
 import { installBuiltExtension } from '../../dev/extension-install.js';
 import { startOAuthServer, type RunningOAuthServer } from '../../dev/oauth-server.js';
 import { READER_ROLE, seedSchema } from '../../dev/sample-content.js';
+import { SETTLE_MS } from '../../extension/client-directory.js';
 import { userIdForIdentifier } from '../../extension/core/identity.js';
 import { e2eRun, runCli, type CliResult } from '../support/e2e.js';
 import { base64url, rsaKey, signToken, signWith } from '../support/tokens.js';
@@ -69,6 +70,7 @@ export function describeHookSuite(target: HookTarget): void {
 		let oauth: RunningOAuthServer;
 		let directus: RunningDirectus;
 		let wsUrl: string;
+		let readerRoleId: string;
 		const tokensSeen: string[] = [];
 		const sockets: RecordedSocket[] = [];
 		/** Clients whose next token is short-lived (SHORT_TTL_SECONDS). */
@@ -106,7 +108,7 @@ export function describeHookSuite(target: HookTarget): void {
 			const folder = run.folder;
 			const extensionsPath = path.join(folder, 'extensions');
 			installBuiltExtension(extensionsPath);
-			const clients = ['svc-orders', 'svc-admin', 'svc-unknown', 'svc-noscope', 'svc-expired', 'svc-wrongaud', 'svc-ws', 'svc-short'];
+			const clients = ['svc-orders', 'svc-admin', 'svc-unknown', 'svc-noscope', 'svc-expired', 'svc-wrongaud', 'svc-ws', 'svc-short', 'svc-role-deleted'];
 			oauth = await startOAuthServer({
 				audience: AUDIENCE,
 				scopes: ['read:items', 'write:items'],
@@ -140,7 +142,7 @@ export function describeHookSuite(target: HookTarget): void {
 				log: progress,
 			});
 			wsUrl = directus.url.replace(/^http/, 'ws');
-			await seedSchema(directus.url, directus.adminToken);
+			({ readerRoleId } = await seedSchema(directus.url, directus.adminToken));
 			const clientsToProvision = [
 				['svc-orders', READER_ROLE],
 				['svc-admin', 'Administrator'],
@@ -499,6 +501,35 @@ export function describeHookSuite(target: HookTarget): void {
 				const back = await restConnection(await tokenFor('svc-ws'), 'url');
 				assert.equal((await subscribeArticles(back, 'back')).event, 'init');
 				back.terminate();
+			});
+
+			test("a client whose role is deleted: the connections it holds lose their rights (Directus suspends the role's users inside the deletion's transaction)", BOTH, async () => {
+				// A role of its own that reads through its parent, the reader role.
+				const role = await adminApi(directus.url, directus.adminToken, '/roles', 'POST', { name: 'Deleted readers', parent: readerRoleId });
+				const provisioned = await cli('provision', 'svc-role-deleted', '--role', role.id);
+				assert.equal(provisioned.code, 0, provisioned.stderr);
+				const token = await tokenFor('svc-role-deleted');
+				const rest = await restConnection(token, restVia);
+				assert.equal((await subscribeArticles(rest, 'before')).event, 'init');
+				const graphql = await graphqlConnection(token, graphqlVia);
+				await graphql.waitForMessage((m) => m.type === 'connection_ack', WS_ANSWER_MS, 'connection_ack');
+				subscribeArticlesMutated(graphql, 'before');
+				await sleep(200);
+				try {
+					await adminApi(directus.url, directus.adminToken, `/roles/${role.id}`, 'DELETE');
+					assert.equal((await call('/items/articles', token)).status, 401, 'REST: refused at once');
+					// Directus announces the users' suspension before its transaction commits; the hook decides again once it settled.
+					await sleep(SETTLE_MS + 500);
+					const id = await createArticle('after-role-deleted');
+					await assert.rejects(rest.waitForMessage(createdEvent(id), NO_EVENT_MS), 'no event on the REST connection');
+					await assert.rejects(graphql.waitForMessage(graphqlEvent(id), NO_EVENT_MS), 'no event on the GraphQL connection');
+					rest.send({ type: 'items', collection: 'articles', action: 'read', uid: 'read-after-role-deleted' });
+					const read = await rest.waitForMessage((m) => m.type === 'items', WS_ANSWER_MS, 'answer to a read');
+					assert.equal(read.error?.code, 'FORBIDDEN', JSON.stringify(read));
+				} finally {
+					rest.terminate();
+					graphql.terminate();
+				}
 			});
 
 			test('a REST subscription connection ends when its token expires, like one with a Directus token; our GraphQL subscriptions lose their rights at exp too', FULL, async () => {

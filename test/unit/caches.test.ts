@@ -318,6 +318,34 @@ describe('ClientDirectory', () => {
 		assert.equal(reads.length, 2);
 	});
 
+	it('an answer read just after a change is not kept (the change may have been announced before its commit)', async () => {
+		const { directory, clock, table, reads } = fakeDirectory(5000);
+		clock.now = 10_000;
+		directory.invalidateUsers(['user-1']); // announced from inside a transaction: the table still shows "active"
+		clock.now = 10_200;
+		assert.equal((await directory.accountabilityFor(CLIENT, base(null), knex)).user, 'user-1');
+		table.set('user-1', 'suspended'); // the transaction commits
+		clock.now = 10_300;
+		await assert.rejects(directory.accountabilityFor(CLIENT, base(null), knex), { reason: 'client_inactive' });
+		assert.equal(reads.length, 2, 'the answer read before the commit was not reused');
+		// Once settled, answers are kept for the whole TTL again.
+		table.set('user-1', { user: 'user-1', role: 'role-a', roles: ['role-a'], admin: false, app: false });
+		clock.now = 11_000;
+		await directory.accountabilityFor(CLIENT, base(null), knex);
+		clock.now = 15_999;
+		await directory.accountabilityFor(CLIENT, base(null), knex);
+		assert.equal(reads.length, 3);
+	});
+
+	it('the epoch changes with every invalidation', () => {
+		const { directory } = fakeDirectory();
+		const before = directory.epoch;
+		directory.invalidateUsers(['user-1']);
+		const afterUsers = directory.epoch;
+		directory.invalidateAll();
+		assert.equal(new Set([before, afterUsers, directory.epoch]).size, 3);
+	});
+
 	it('concurrent requests of one client share one read', async () => {
 		const { directory, reads, hold } = fakeDirectory();
 		const release = hold();

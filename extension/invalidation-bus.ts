@@ -62,6 +62,8 @@ export class InvalidationBus {
 	private lastDropAll = Number.NEGATIVE_INFINITY;
 	private deferredDropAll: NodeJS.Timeout | null = null;
 	private readonly running: Promise<void>;
+	/** True after a failed publish, until one succeeds. */
+	private publishFailing = false;
 	/** Messages received from other instances; for tests and diagnostics. */
 	received = 0;
 
@@ -87,9 +89,13 @@ export class InvalidationBus {
 		try {
 			const connection = await this.connectPublisher();
 			await connection.command(['PUBLISH', this.options.channel, JSON.stringify(body)]);
+			this.publishFailing = false;
 			return true;
 		} catch (error) {
-			this.options.log.debug(`could not publish a change on Redis: ${messageOf(error)}`);
+			// Once per run of failures: a batch change announces one message per user.
+			const level = this.publishFailing ? 'debug' : 'warn';
+			this.publishFailing = true;
+			this.options.log[level](`could not tell the other instances about a change on Redis (${messageOf(error)}); they apply it ${this.options.fallback}`);
 			return false;
 		}
 	}

@@ -196,6 +196,10 @@ describe('InvalidationBus when Redis goes away', () => {
 			assert.equal(warnings.length, 1, JSON.stringify(watcher.logs));
 			assert.match(warnings[0]?.message ?? '', /unreachable.*keeps working.*within 5 s \(BCC_AUTH_CACHE_TTL\)/);
 			assert.equal(await watcher.bus.publish({ kind: 'all' }), false, 'publishing fails softly');
+			assert.equal(await watcher.bus.publish({ kind: 'users', userIds: ['u1'] }), false);
+			const publishWarnings = watcher.logs.filter((line) => line.level === 'warn' && line.message.includes('could not tell the other instances'));
+			assert.equal(publishWarnings.length, 1, 'one warning for a run of failed publishes');
+			assert.match(publishWarnings[0]?.message ?? '', /they apply it within 5 s \(BCC_AUTH_CACHE_TTL\)/);
 
 			await redis.start();
 			await until(() => watcher.bus.state === 'up', 3000);

@@ -59,11 +59,10 @@ export default defineHook(({ filter, action }, { env, logger, database }) => {
 		}
 		throw error;
 	}
-	const sharing = issuersSharingIdentifiers(config);
-	if (sharing.length > 0) {
+	for (const sharing of issuersSharingIdentifiers(config)) {
 		logger.warn(
 			`${LOG_PREFIX} issuers ${sharing.map((issuer) => issuer.issuer).join(', ')} share one client identifier space: ` +
-				`a client id issued by one names the same Directus user as that id at another. Give all but one a namespace (${ENV.namespace}, or "namespace" in ${ENV.issuers}).`,
+				`a client id issued by one names the same Directus user as that id at another. Give each its own namespace (${ENV.namespace}, or "namespace" in ${ENV.issuers}), all but one at least.`,
 		);
 	}
 	const tokens = new TokenCache({ maxAgeMs: config.keys.maxAgeMs });

@@ -114,6 +114,10 @@ const CLAIM_CHECKS: readonly ClaimCheck[] = [
 			if (!isValidIdentifier(value) || !isValidIdentifier(namespaced(value, issuer.namespace))) {
 				throw new TokenRefusedError('client_id_invalid', `${claim} is not a usable client identifier`);
 			}
+			const foreign = issuer.foreignPrefixes.find((prefix) => value.startsWith(prefix));
+			if (foreign !== undefined) {
+				throw new TokenRefusedError('client_id_invalid', `${claim} starts with "${foreign}", the namespace of another issuer's clients`);
+			}
 		},
 	},
 	{

@@ -33,6 +33,11 @@ export interface IssuerConfig {
 	readonly clientIdClaims: readonly string[];
 	/** Prefix of this issuer's identifiers (`<namespace>:<identifier>`), or null. */
 	readonly namespace: string | null;
+	/**
+	 * For an issuer without a namespace, `<namespace>:` of every configured namespace:
+	 * an identifier of its own that starts so would name another issuer's client.
+	 */
+	readonly foreignPrefixes: readonly string[];
 	/** Claim holding the scopes (the profile's, unless overridden), and its shape. */
 	readonly scopeClaim: string;
 	readonly scopeFormat: ScopeFormat;
@@ -118,9 +123,10 @@ export function parseConfig(env: Environment): VerifierConfig {
 		if (seen.has(issuer.routingKey)) throw new ConfigError(ENV.issuers, `issuer ${issuer.issuer} is configured twice`);
 		seen.add(issuer.routingKey);
 	}
+	const namespacePrefixes = [...new Set(issuers.flatMap((issuer) => (issuer.namespace === null ? [] : [`${issuer.namespace}:`])))];
 
 	return {
-		issuers,
+		issuers: issuers.map((issuer) => (issuer.namespace === null ? { ...issuer, foreignPrefixes: namespacePrefixes } : issuer)),
 		clockToleranceSeconds: seconds(env, ENV.clockTolerance, DEFAULTS.clockToleranceSeconds, {
 			min: 0,
 			max: MAX_CLOCK_TOLERANCE_SECONDS,
@@ -204,6 +210,7 @@ function issuerConfig(source: IssuerSource, issuer: string): IssuerConfig {
 		profile,
 		clientIdClaims: optionalList(source, 'clientIdClaim', /[\s,]+/) ?? PROFILES[profile].clientIdClaims,
 		namespace: parseNamespace(source),
+		foreignPrefixes: [],
 		...scopeSettings(source, profile),
 	};
 }
@@ -233,14 +240,15 @@ function parseProfile(source: IssuerSource): ProfileName {
 const UNIQUE_ID_PROFILES: ReadonlySet<ProfileName> = new Set(['auth0', 'entra']);
 
 /**
- * Issuers that share one identifier space although a client id of one could
- * name a client of another: no namespace, and at least one of them lets its
- * administrators choose client ids. Empty when there is nothing to fear.
+ * Groups of issuers that share one identifier space (the same namespace, or
+ * none) although a client id of one could name a client of another: at least
+ * one of them lets its administrators choose client ids. Empty when there is
+ * nothing to fear.
  */
-export function issuersSharingIdentifiers(config: VerifierConfig): IssuerConfig[] {
-	const shared = config.issuers.filter((issuer) => issuer.namespace === null);
-	const freeForm = shared.some((issuer) => !UNIQUE_ID_PROFILES.has(issuer.profile));
-	return shared.length > 1 && freeForm ? shared : [];
+export function issuersSharingIdentifiers(config: VerifierConfig): IssuerConfig[][] {
+	const spaces = new Map<string | null, IssuerConfig[]>();
+	for (const issuer of config.issuers) spaces.set(issuer.namespace, [...(spaces.get(issuer.namespace) ?? []), issuer]);
+	return [...spaces.values()].filter((issuers) => issuers.length > 1 && issuers.some((issuer) => !UNIQUE_ID_PROFILES.has(issuer.profile)));
 }
 
 /** `https://tenant.auth0.com/` and `https://tenant.auth0.com` route to the same issuer entry. */

@@ -142,8 +142,18 @@ describe('parseConfig', () => {
 
 	it('names issuers that share an identifier space where ids could collide, and only those', () => {
 		const entry = (issuer: string, profile: string, namespace?: string) => ({ issuer, audience: 'x', profile, ...(namespace ? { namespace } : {}) });
-		const shared = (entries: unknown[]) => issuersSharingIdentifiers(parseConfig({ BCC_AUTH_ISSUERS: entries })).map((issuer) => issuer.issuer);
+		const shared = (entries: unknown[]) => issuersSharingIdentifiers(parseConfig({ BCC_AUTH_ISSUERS: entries })).flat().map((issuer) => issuer.issuer);
 		assert.deepEqual(shared([entry('https://a.example.com/', 'keycloak'), entry('https://b.example.com/', 'keycloak')]), ['https://a.example.com/', 'https://b.example.com/']);
+		assert.deepEqual(
+			shared([entry('https://a.example.com/', 'keycloak', 'p'), entry('https://b.example.com/', 'keycloak', 'p'), entry('https://c.example.com/', 'keycloak')]),
+			['https://a.example.com/', 'https://b.example.com/'],
+			'one namespace given to two issuers is one shared space again',
+		);
+		assert.equal(
+			issuersSharingIdentifiers(parseConfig({ BCC_AUTH_ISSUERS: [entry('https://a.example.com/', 'keycloak'), entry('https://b.example.com/', 'keycloak'), entry('https://c.example.com/', 'okta', 'o'), entry('https://d.example.com/', 'okta', 'o')] })).length,
+			2,
+			'each shared space is named on its own',
+		);
 		assert.deepEqual(shared([entry('https://a.auth0.com/', 'auth0'), entry('https://kc.example.com/', 'keycloak')]).length, 2, 'a Keycloak client may be named "<id>@clients"');
 		assert.deepEqual(shared([entry('https://a.example.com/', 'keycloak'), entry('https://b.example.com/', 'keycloak', 'b')]), []);
 		assert.deepEqual(shared([entry('https://a.auth0.com/', 'auth0'), entry('https://b.auth0.com/', 'auth0')]), []);

@@ -202,6 +202,13 @@ describe('several issuers', () => {
 			assert.equal(b.identifier, 'partners:reporting');
 			assert.notEqual(a.userId, b.userId);
 			assert.equal(b.userId, userIdForIdentifier(identifierForClientId('reporting', 'keycloak', 'partners')));
+			// A client of the issuer without a namespace that is named like a namespaced one ("partners:reporting")
+			// would be the other issuer's client: refused.
+			const lookalike = PROVIDER_SHAPES.keycloak({ issuer: PROVIDER_ISSUERS.keycloak, audience: AUDIENCE, clientId: 'partners:reporting', scopes: [SCOPE], nowSeconds: Math.floor(Date.now() / 1000) }).machine;
+			assert.equal(await reason(verifier, signToken({ key, header: lookalike.header, payload: lookalike.payload })), 'client_id_invalid');
+			// Other colons are fine.
+			const colon = PROVIDER_SHAPES.keycloak({ issuer: PROVIDER_ISSUERS.keycloak, audience: AUDIENCE, clientId: 'team:reporting', scopes: [SCOPE], nowSeconds: Math.floor(Date.now() / 1000) }).machine;
+			assert.equal((await verifier.verify(signToken({ key, header: colon.header, payload: colon.payload }))).identifier, 'team:reporting');
 		} finally {
 			await second.stop();
 		}

@@ -24,6 +24,7 @@ import {
 	staticToken,
 	updateUser as updateUserCommand,
 } from '@directus/sdk';
+import { isSecureTransport } from '../extension/core/http.js';
 import { CliError } from './errors.js';
 
 /** How long one request may take before Directus counts as unreachable. */
@@ -221,6 +222,18 @@ export function checkSettings(options: Pick<ConnectOptions, 'url' | 'token'>): {
 		});
 	}
 	return { url, token };
+}
+
+/** A warning for a Directus URL that sends the admin token unencrypted across a network, or null. */
+export function plainHttpWarning(url: string | undefined): string | null {
+	let parsed: URL;
+	try {
+		parsed = new URL(url?.trim() ?? '');
+	} catch {
+		return null; // checkSettings says what is wrong with it
+	}
+	if (parsed.protocol !== 'http:' || isSecureTransport(parsed)) return null;
+	return `${parsed.origin} is plain http: the Directus token (and, for doctor, a client's access token) crosses the network unencrypted. Use https unless that network is yours alone.`;
 }
 
 interface ClientOptions {

@@ -20,7 +20,7 @@ import packageJson from '../package.json' with { type: 'json' };
 import type { IssuerConfig, VerifierConfig } from '../extension/core/config.js';
 import { routingKeyFor } from '../extension/core/config.js';
 import { ConfigError, TokenRefusedError } from '../extension/core/errors.js';
-import { FetchFailedError, fetchJson as defaultFetchJson, type FetchJson } from '../extension/core/http.js';
+import { FetchFailedError, fetchJson as defaultFetchJson, isSecureTransport, type FetchJson } from '../extension/core/http.js';
 import { clientIdForIdentifier, isClientUser } from '../extension/core/identity.js';
 import { assertKeyFitsAlgorithm } from '../extension/core/keys.js';
 import { createVerifier } from '../extension/core/verifier.js';
@@ -597,8 +597,6 @@ function checkClients(facts: ClientFacts, progress: ((label: string) => Progress
 // 5. A real client: token endpoint, token check, Directus
 // ---------------------------------------------------------------------------------------------
 
-const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
-
 /** Why the client secret may not go to `endpoint`, or null: https, or plain http on loopback only. */
 export function unsafeTokenEndpoint(endpoint: string): string | null {
 	let url: URL;
@@ -607,8 +605,7 @@ export function unsafeTokenEndpoint(endpoint: string): string | null {
 	} catch {
 		return 'is not a URL';
 	}
-	if (url.protocol === 'https:') return null;
-	if (url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname)) return null;
+	if (isSecureTransport(url)) return null;
 	return url.protocol === 'http:' ? 'is plain http on a host other than localhost' : `uses ${url.protocol}, not https`;
 }
 

@@ -1,5 +1,6 @@
 import type { Algorithm } from 'jsonwebtoken';
 import { ConfigError } from './errors.js';
+import { isSecureTransport } from './http.js';
 import { isValidNamespace } from './identity.js';
 import { isProfileName, PROFILE_NAMES, PROFILES, type ProfileName, type ScopeFormat } from './profiles.js';
 
@@ -305,8 +306,6 @@ function optionalUrl(source: IssuerSource, field: IssuerField): string | null {
 	return value;
 }
 
-const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
-
 function checkUrl(name: string, value: string): void {
 	let url: URL;
 	try {
@@ -314,8 +313,7 @@ function checkUrl(name: string, value: string): void {
 	} catch {
 		throw new ConfigError(name, `"${value}" is not a URL`);
 	}
-	if (url.protocol === 'https:') return;
-	if (url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname)) return;
+	if (isSecureTransport(url)) return;
 	throw new ConfigError(name, `"${value}" must use https (http is allowed only for localhost)`);
 }
 

@@ -1,3 +1,10 @@
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/** https, or plain http to this machine: the only ways a token, a secret or a key set may travel. */
+export function isSecureTransport(url: URL): boolean {
+	return url.protocol === 'https:' || (url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname));
+}
+
 /** Why a fetch of a discovery document or key set failed; for logs, never for clients. */
 export class FetchFailedError extends Error {
 	override readonly name = 'FetchFailedError';

@@ -10,7 +10,7 @@ import type { CliResult } from './e2e.js';
 export type { CliResult };
 
 /** The global flags that point the CLI at the fake Directus (FakeDirectus.url). */
-export const FAKE_DIRECTUS_FLAGS: readonly string[] = ['--url', 'http://directus.test', '--token', 't0ken'];
+export const FAKE_DIRECTUS_FLAGS: readonly string[] = ['--url', 'https://directus.test', '--token', 't0ken'];
 
 /** `bcc-cc <args>`: its exit code and everything it wrote to stdout and stderr. */
 export async function runInProcess(args: readonly string[], connector: Connector): Promise<CliResult> {

@@ -20,7 +20,7 @@ import type {
 import { CliError } from '../../cli/errors.js';
 
 export class FakeDirectus implements DirectusApi {
-	readonly url = 'http://directus.test';
+	readonly url = 'https://directus.test';
 	roles: Role[] = [];
 	users = new Map<string, DirectusUserRecord & { description?: string; email?: string | null }>();
 	/** Policy details by id (ip_access, enforce_tfa); policies attached to roles are added here too. */

@@ -8,6 +8,7 @@ import { beforeEach, describe, it } from 'node:test';
 import { userIdForIdentifier } from '../../extension/core/identity.js';
 import { USER_DESCRIPTION } from '../../cli/commands/provision.js';
 import { FAKE_DIRECTUS_FLAGS, runInProcess, type CliResult } from '../support/cli-in-process.js';
+import { plainHttpWarning } from '../../cli/directus.js';
 import { FakeDirectus } from '../support/fake-directus.js';
 
 let directus: FakeDirectus;
@@ -50,7 +51,7 @@ describe('provision', () => {
 		});
 		assert.match(result.stdout, new RegExp(`^Created: client ${CLIENT} -> user ${USER_ID}, role "Reporting API", status active\\.\\n$`));
 		assert.equal(result.stderr, '');
-		assert.deepEqual(connections, [{ url: 'http://directus.test', token: 't0ken' }]);
+		assert.deepEqual(connections, [{ url: 'https://directus.test', token: 't0ken' }]);
 	});
 
 	it('treats "<id>@clients" as the same client', async () => {
@@ -200,6 +201,25 @@ describe('provision', () => {
 		assert.equal((await run('provision', CLIENT, '--role', 'api', '--name', '  ')).code, 2);
 		assert.equal((await run('provision', CLIENT, '--role', 'api', '--name', 'n'.repeat(51))).code, 2);
 		assert.deepEqual(connections, []);
+	});
+});
+
+describe('a Directus URL in plain http', () => {
+	const listAt = (url: string) => runInProcess(['--url', url, '--token', 't0ken', 'list', '--json'], async () => directus);
+
+	it('to another host: the command runs, with a warning on stderr that the token crosses the network unencrypted', async () => {
+		const result = await listAt('http://directus.internal:8055');
+		assert.deepEqual(parseJson(result), []);
+		assert.equal(result.stderr, `Warning: ${plainHttpWarning('http://directus.internal:8055')}\n`);
+		assert.match(result.stderr, /http:\/\/directus\.internal:8055 is plain http: the Directus token .* unencrypted/);
+	});
+
+	it('to this machine, or in https: no warning', async () => {
+		for (const url of ['http://127.0.0.1:8055', 'http://localhost:8055', 'http://[::1]:8055', 'https://directus.internal']) {
+			const result = await listAt(url);
+			assert.equal(result.code, 0, result.stderr);
+			assert.equal(result.stderr, '', url);
+		}
 	});
 });
 

@@ -29,6 +29,9 @@ export type RefusalReason = keyof typeof REFUSAL_REASONS;
  * A token the hook owns was refused. `detail` is for the log only (never sent
  * to the client); it must not contain the token or its signature.
  */
+/** Longest detail kept: details quote bits of the token (member names, parser messages), which an attacker sizes. */
+export const MAX_DETAIL_LENGTH = 200;
+
 export class TokenRefusedError extends Error {
 	override readonly name = 'TokenRefusedError';
 	readonly reason: RefusalReason;
@@ -39,9 +42,10 @@ export class TokenRefusedError extends Error {
 	kid: string | undefined;
 
 	constructor(reason: RefusalReason, detail: string, options?: { cause?: unknown }) {
-		super(`Token refused: ${reason} (${detail})`, options);
+		const bounded = detail.length > MAX_DETAIL_LENGTH ? `${detail.slice(0, MAX_DETAIL_LENGTH - 1)}…` : detail;
+		super(`Token refused: ${reason} (${bounded})`, options);
 		this.reason = reason;
-		this.detail = detail;
+		this.detail = bounded;
 		this.status = REFUSAL_REASONS[reason].status;
 		this.code = REFUSAL_REASONS[reason].code;
 	}

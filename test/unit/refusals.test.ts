@@ -8,7 +8,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { PROJECT_ROOT } from '../../dev/extension-install.js';
-import { REFUSAL_REASONS, TokenRefusedError, type RefusalReason } from '../../extension/core/errors.js';
+import { MAX_DETAIL_LENGTH, REFUSAL_REASONS, TokenRefusedError, type RefusalReason } from '../../extension/core/errors.js';
+import { parseToken } from '../../extension/core/token.js';
 import { HTTP_FOR_REASON } from '../support/hostile-cases.js';
 
 const reasons = Object.keys(REFUSAL_REASONS) as RefusalReason[];
@@ -30,6 +31,22 @@ describe('refusal reasons', () => {
 	it('TOKEN_EXPIRED is the answer of token_expired only, FORBIDDEN of scope_missing only', () => {
 		assert.deepEqual(reasons.filter((reason) => REFUSAL_REASONS[reason].code === 'TOKEN_EXPIRED'), ['token_expired']);
 		assert.deepEqual(reasons.filter((reason) => REFUSAL_REASONS[reason].code === 'FORBIDDEN'), ['scope_missing']);
+	});
+
+	it('a detail that quotes the token is bounded in length (it goes to the log)', () => {
+		const longName = 'x'.repeat(10_000);
+		const header = Buffer.from(`{"alg":"RS256","${longName}":1,"${longName}":2}`).toString('base64url');
+		const payload = Buffer.from('{}').toString('base64url');
+		assert.throws(
+			() => parseToken(`${header}.${payload}.c2ln`),
+			(error: unknown) =>
+				error instanceof TokenRefusedError &&
+				error.reason === 'token_malformed' &&
+				error.detail.startsWith('header: duplicate member name "xxx') &&
+				error.detail.length === MAX_DETAIL_LENGTH &&
+				error.message.length < MAX_DETAIL_LENGTH + 50,
+		);
+		assert.equal(new TokenRefusedError('token_malformed', 'short').detail, 'short');
 	});
 
 	it('faults of a dependency are errors in the log, refusals of a token are not', () => {

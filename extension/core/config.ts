@@ -243,13 +243,28 @@ const UNIQUE_ID_PROFILES: ReadonlySet<ProfileName> = new Set(['auth0', 'entra'])
 /**
  * Groups of issuers that share one identifier space (the same namespace, or
  * none) although a client id of one could name a client of another: at least
- * one of them lets its administrators choose client ids. Empty when there is
- * nothing to fear.
+ * one of them lets its administrators choose client ids, or they are Entra
+ * issuers of different tenants (a multi-tenant app has one application id in
+ * every tenant, and each tenant's administrators can give it credentials).
+ * Empty when there is nothing to fear.
  */
 export function issuersSharingIdentifiers(config: VerifierConfig): IssuerConfig[][] {
 	const spaces = new Map<string | null, IssuerConfig[]>();
 	for (const issuer of config.issuers) spaces.set(issuer.namespace, [...(spaces.get(issuer.namespace) ?? []), issuer]);
-	return [...spaces.values()].filter((issuers) => issuers.length > 1 && issuers.some((issuer) => !UNIQUE_ID_PROFILES.has(issuer.profile)));
+	return [...spaces.values()].filter(
+		(issuers) =>
+			issuers.length > 1 &&
+			(issuers.some((issuer) => !UNIQUE_ID_PROFILES.has(issuer.profile)) ||
+				new Set(issuers.filter((issuer) => issuer.profile === 'entra').map((issuer) => entraTenantOf(issuer.issuer))).size > 1),
+	);
+}
+
+/**
+ * The tenant segment of an Entra issuer: `https://sts.windows.net/{tenant}/` (v1.0) and
+ * `https://login.microsoftonline.com/{tenant}/v2.0` (v2.0, also the national clouds) name it first.
+ */
+function entraTenantOf(issuer: string): string {
+	return new URL(issuer).pathname.split('/')[1]?.toLowerCase() ?? '';
 }
 
 /** `https://tenant.auth0.com/` and `https://tenant.auth0.com` route to the same issuer entry. */

@@ -158,6 +158,12 @@ describe('parseConfig', () => {
 		assert.deepEqual(shared([entry('https://a.example.com/', 'keycloak'), entry('https://b.example.com/', 'keycloak', 'b')]), []);
 		assert.deepEqual(shared([entry('https://a.auth0.com/', 'auth0'), entry('https://b.auth0.com/', 'auth0')]), []);
 		assert.deepEqual(shared([entry('https://sts.windows.net/t/', 'entra'), entry('https://login.microsoftonline.com/t/v2.0', 'entra')]), []);
+		assert.deepEqual(
+			shared([entry('https://login.microsoftonline.com/tenant-a/v2.0', 'entra'), entry('https://sts.windows.net/tenant-b/', 'entra')]),
+			['https://login.microsoftonline.com/tenant-a/v2.0', 'https://sts.windows.net/tenant-b/'],
+			'a multi-tenant Entra app has the same application id in both tenants',
+		);
+		assert.deepEqual(shared([entry('https://login.microsoftonline.com/tenant-a/v2.0', 'entra'), entry('https://sts.windows.net/tenant-b/', 'entra', 'b')]), []);
 		assert.deepEqual(issuersSharingIdentifiers(parseConfig(minimal)), []);
 	});
 });

@@ -61,7 +61,13 @@ export interface DirectusUserRecord {
 	role: string | null;
 	first_name: string | null;
 	last_name: string | null;
+	/** Which of the user's own ways to sign in are set (email, password, token, tfa_secret): none for a client's user. */
+	sign_in: SignInField[];
 }
+
+/** Fields that let a user sign in without a client's token: an email (password reset, SSO), a password, a static token. */
+export const SIGN_IN_FIELDS = ['email', 'password', 'token', 'tfa_secret'] as const;
+export type SignInField = (typeof SIGN_IN_FIELDS)[number];
 
 export interface NewUser {
 	id: string;
@@ -171,7 +177,7 @@ export interface DirectusApi {
 	clearSystemCache?(): Promise<void>;
 }
 
-const USER_FIELDS = ['id', 'external_identifier', 'provider', 'status', 'role', 'first_name', 'last_name'];
+const USER_FIELDS = ['id', 'external_identifier', 'provider', 'status', 'role', 'first_name', 'last_name', ...SIGN_IN_FIELDS];
 
 const ROLE_FIELDS = [
 	'id',
@@ -646,6 +652,8 @@ export function parseUser(value: unknown): DirectusUserRecord {
 		role: nullableStringField(record, 'role'),
 		first_name: nullableStringField(record, 'first_name'),
 		last_name: nullableStringField(record, 'last_name'),
+		// Directus reads back "**********" for a password, token or tfa_secret that is set, null otherwise.
+		sign_in: SIGN_IN_FIELDS.filter((field) => record[field] !== null && record[field] !== undefined && record[field] !== ''),
 	};
 }
 

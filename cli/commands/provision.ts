@@ -84,6 +84,15 @@ export async function provision(clientIdInput: string, options: ProvisionOptions
 	const found = pickRole(roles, roleInput);
 	if (!found && (options.createRole !== true || looksLikeRoleId(roleInput))) throw roleNotFound(roleInput, roles);
 	const existing = await findClientUser(api, client);
+	if (existing !== null && existing.sign_in.length > 0) {
+		// Whoever can sign in as this user (anyone allowed to create users can make one with a client's id) would get the role too.
+		throw new CliError(
+			'CLIENT_CONFLICT',
+			`The Directus user ${existing.id} of client ${client.clientId} can also sign in by itself (${existing.sign_in.join(', ')} set); ` +
+				'bcc-cc will not give it a role.',
+			{ hint: 'Clear those fields in Directus (or delete the user) if it is really this client\'s, then provision again.' },
+		);
+	}
 	if (existing !== null && existing.provider !== DEFAULT_PROVIDER) {
 		context.output.warn(
 			`the user of client ${client.clientId} has provider "${existing.provider}" (as the seed guide's hook made it), which an unlicensed ` +

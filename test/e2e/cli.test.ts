@@ -256,6 +256,15 @@ describe(`bcc-cc against Directus ${DIRECTUS_VERSION}`, () => {
 		assert.equal(result.stdout, '');
 	});
 
+	test('provision gives no role to a user made with a client\'s id and identifier that can also sign in by itself', async () => {
+		const id = userIdForIdentifier('e2eSignsIn01@clients');
+		await admin('/users', 'POST', { id, external_identifier: 'e2eSignsIn01@clients', email: 'squatter@example.com', password: 'a password of theirs' });
+		const result = await cli('provision', 'e2eSignsIn01', '--role', ROLE);
+		assert.equal(result.code, 1);
+		assert.match(result.stderr, new RegExp(`^Error: The Directus user ${id} of client e2eSignsIn01 can also sign in by itself \\(email, password set\\)`));
+		assert.equal((await readUser(id))?.role, null, 'the user got no role');
+	});
+
 	test('revoke refuses a user whose id does not derive from its identifier', async () => {
 		const impostor = await admin('/users', 'POST', { external_identifier: 'e2eImpostor01@clients' });
 		const result = await cli('revoke', 'e2eImpostor01', '--delete');

@@ -61,6 +61,7 @@ export class FakeDirectus implements DirectusApi {
 			role: null,
 			first_name: null,
 			last_name: null,
+			sign_in: [],
 			...user,
 		});
 	}
@@ -94,8 +95,8 @@ export class FakeDirectus implements DirectusApi {
 	}
 	async createUser(user: NewUser) {
 		this.calls.push(`createUser ${user.id}`);
-		this.users.set(user.id, { ...user });
-		return pick(user);
+		this.users.set(user.id, { ...user, sign_in: [] });
+		return pick(this.users.get(user.id)!);
 	}
 	async updateUser(id: string, changes: UserChanges) {
 		this.calls.push(`updateUser ${id} ${JSON.stringify(changes)}`);
@@ -138,8 +139,8 @@ export class FakeDirectus implements DirectusApi {
 }
 
 function pick(user: DirectusUserRecord): DirectusUserRecord {
-	const { id, external_identifier, provider, status, role, first_name, last_name } = user;
-	return { id, external_identifier, provider, status, role, first_name, last_name };
+	const { id, external_identifier, provider, status, role, first_name, last_name, sign_in } = user;
+	return { id, external_identifier, provider, status, role, first_name, last_name, sign_in: [...sign_in] };
 }
 
 /** The Core licence of an unlicensed Directus 12.4.0, as GET /license returns it. */

@@ -48,6 +48,7 @@ describe('provision', () => {
 			first_name: CLIENT,
 			last_name: null,
 			description: USER_DESCRIPTION,
+			sign_in: [],
 		});
 		assert.match(result.stdout, new RegExp(`^Created: client ${CLIENT} -> user ${USER_ID}, role "Reporting API", status active\\.\\n$`));
 		assert.equal(result.stderr, '');
@@ -178,6 +179,14 @@ describe('provision', () => {
 		const result = await run('provision', CLIENT, '--role', 'api');
 		assert.equal(result.stderr, '');
 		assert.ok(!directus.calls.includes('serverInfo'));
+	});
+
+	it('refuses to give a role to a user with the client\'s id that can also sign in by itself, before creating any role', async () => {
+		directus.addUser({ id: USER_ID, external_identifier: IDENTIFIER, sign_in: ['email', 'password'] });
+		const result = await run('provision', CLIENT, '--role', 'New role', '--create-role');
+		assert.equal(result.code, 1);
+		assert.match(result.stderr, new RegExp(`^Error: The Directus user ${USER_ID} of client ${CLIENT} can also sign in by itself \\(email, password set\\)`));
+		assert.deepEqual(directus.writes, []);
 	});
 
 	it('refuses a user that holds the identifier under another id, before creating any role', async () => {

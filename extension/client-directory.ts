@@ -36,7 +36,9 @@ export interface ClientDirectoryOptions {
  *   admin/app depend on the IP, so an answer for one IP is never used for another.
  * - Only answers that let a client in are stored; a refusal (unknown, suspended,
  *   database down) is read again on the next request, so re-provisioning is instant.
- * - Concurrent requests of one client share one database read.
+ * - Concurrent requests of one client share one database read, except within
+ *   `settleMs` after a change: a read started then may predate the commit, and a
+ *   request arriving after the commit must not be answered by it.
  * - `invalidateUsers`/`invalidateAll` drop answers at once. A read that was already
  *   running when they were called may still answer its own request (it started
  *   before the change) but is not stored, so no answer from before a change
@@ -123,7 +125,7 @@ export class ClientDirectory {
 				throw error;
 			},
 		);
-		this.inFlight.set(key, reading);
+		if (settled) this.inFlight.set(key, reading);
 		return reading;
 	}
 }

@@ -337,6 +337,22 @@ describe('ClientDirectory', () => {
 		assert.equal(reads.length, 3);
 	});
 
+	it('a request just after a change does not share a read that started before it (it may predate the commit)', async () => {
+		const { directory, clock, table, reads, hold } = fakeDirectory(5000);
+		clock.now = 10_000;
+		directory.invalidateUsers(['user-1']); // announced from inside a transaction: the table still shows "active"
+		const release = hold();
+		const early = directory.accountabilityFor(CLIENT, base(null), knex); // e.g. an open WebSocket connection decided again
+		await new Promise((resolve) => setImmediate(resolve));
+		table.set('user-1', 'suspended'); // the transaction commits; then a request arrives
+		clock.now = 10_100;
+		const late = directory.accountabilityFor(CLIENT, base(null), knex);
+		release();
+		assert.equal((await early).user, 'user-1', 'the read that started before the commit saw the client active');
+		await assert.rejects(late, { reason: 'client_inactive' });
+		assert.equal(reads.length, 2);
+	});
+
 	it('the epoch changes with every invalidation', () => {
 		const { directory } = fakeDirectory();
 		const before = directory.epoch;

@@ -45,6 +45,7 @@ async function main(): Promise<void> {
 	});
 	say(`OAuth2 server:  ${oauth.issuer} (token endpoint ${oauth.tokenEndpoint})`);
 
+	const hookEnv = { BCC_AUTH_ISSUER: oauth.issuer, BCC_AUTH_AUDIENCE: AUDIENCE, BCC_AUTH_REQUIRED_SCOPES: 'read:items' };
 	directus = await startDirectus({
 		version: DIRECTUS_VERSION,
 		dataDir: path.join(DEMO_FOLDER, 'directus'),
@@ -52,12 +53,7 @@ async function main(): Promise<void> {
 		port: port('DEMO_DIRECTUS_PORT', 8055),
 		adminEmail: 'admin@example.com',
 		adminPassword: 'demo-admin-password',
-		env: {
-			BCC_AUTH_ISSUER: oauth.issuer,
-			BCC_AUTH_AUDIENCE: AUDIENCE,
-			BCC_AUTH_REQUIRED_SCOPES: 'read:items',
-			EXTENSIONS_MUST_LOAD: 'true',
-		},
+		env: { ...hookEnv, EXTENSIONS_MUST_LOAD: 'true' },
 		log: (line) => say(line),
 	});
 	say(`Directus:       ${directus.url} (admin@example.com / demo-admin-password; log ${path.relative(PROJECT_ROOT, directus.logFile)})`);
@@ -79,8 +75,13 @@ async function main(): Promise<void> {
 	say(`  TOKEN=$(curl -s -u '${CLIENT_ID}@clients:${CLIENT_SECRET}' -d grant_type=client_credentials ${oauth.tokenEndpoint} | node -pe 'JSON.parse(require("fs").readFileSync(0)).access_token')`);
 	say(`  curl -H "Authorization: Bearer $TOKEN" ${directus.url}/items/articles    # 200`);
 	say(`  curl -H "Authorization: Bearer $TOKEN" ${directus.url}/items/secrets     # 403`);
-	say(`  DIRECTUS_URL=${directus.url} DIRECTUS_TOKEN=${directus.adminToken} npx bcc-cc list`);
-	say(`  DIRECTUS_URL=${directus.url} DIRECTUS_TOKEN=${directus.adminToken} npx bcc-cc revoke ${CLIENT_ID}   # then the curl gets 401`);
+	say('  # bcc-cc: the admin token, and the hook\'s settings (check and doctor read them as Directus does)');
+	say(`  export DIRECTUS_URL=${directus.url} DIRECTUS_TOKEN=${directus.adminToken}`);
+	say(`  export ${Object.entries(hookEnv).map(([name, value]) => `${name}='${value}'`).join(' ')}`);
+	say('  npx bcc-cc list');
+	say('  npx bcc-cc check "$TOKEN"                  # every step of the verification, and the Directus user');
+	say('  npx bcc-cc doctor');
+	say(`  npx bcc-cc revoke ${CLIENT_ID}            # then the curl gets 401; provision ${CLIENT_ID} --role "${READER_ROLE}" lets it back in`);
 	say();
 	say('Press Ctrl-C to stop.');
 }

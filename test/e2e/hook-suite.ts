@@ -370,6 +370,27 @@ export function describeHookSuite(target: HookTarget): void {
 			};
 			const createdEvent = (id: number) => (m: any) => m.type === 'subscription' && m.event === 'create' && m.data?.some?.((item: { id: number }) => item.id === id);
 			const graphqlEvent = (id: number) => (m: any) => m.type === 'next' && m.payload?.data?.articles_mutated?.key === String(id);
+			/** A REST and a GraphQL subscription to articles, both confirmed, as a client's service would hold them. */
+			const holdSubscriptions = async (token: string): Promise<{ rest: RecordedSocket; graphql: RecordedSocket }> => {
+				const rest = await restConnection(token, restVia);
+				assert.equal((await subscribeArticles(rest, 'before')).event, 'init');
+				const graphql = await graphqlConnection(token, graphqlVia);
+				await graphql.waitForMessage((m) => m.type === 'connection_ack', WS_ANSWER_MS, 'connection_ack');
+				subscribeArticlesMutated(graphql, 'before');
+				await sleep(200);
+				return { rest, graphql };
+			};
+			/** Connections Directus keeps open but whose rights the hook took away: no events, and reads are forbidden. */
+			const assertNoRightsLeft = async ({ rest, graphql }: { rest: RecordedSocket; graphql: RecordedSocket }, label: string): Promise<void> => {
+				const id = await createArticle(label);
+				await assert.rejects(rest.waitForMessage(createdEvent(id), NO_EVENT_MS), `${label}: no event on the REST connection`);
+				await assert.rejects(graphql.waitForMessage(graphqlEvent(id), NO_EVENT_MS), `${label}: no event on the GraphQL connection`);
+				rest.send({ type: 'items', collection: 'articles', action: 'read', uid: `read-${label}` });
+				// Directus 11 leaves the uid out of error answers: match on the type.
+				const read = await rest.waitForMessage((m) => m.type === 'items', WS_ANSWER_MS, 'answer to a read');
+				assert.equal(read.status, 'error', JSON.stringify(read));
+				assert.equal(read.error?.code, 'FORBIDDEN', JSON.stringify(read));
+			};
 			/** How this mode passes a token on a new connection. */
 			const restVia = handshake ? 'message' : 'url';
 			const graphqlVia = handshake ? 'init' : 'url';
@@ -444,13 +465,7 @@ export function describeHookSuite(target: HookTarget): void {
 
 			test('a revoked client: every new connection is refused, and the ones it holds lose their rights at once', BOTH, async () => {
 				const token = await tokenFor('svc-ws');
-				// Connections opened before the revocation.
-				const existingRest = await restConnection(token, restVia);
-				assert.equal((await subscribeArticles(existingRest, 'before')).event, 'init');
-				const existingGraphql = await graphqlConnection(token, graphqlVia);
-				await existingGraphql.waitForMessage((m) => m.type === 'connection_ack', WS_ANSWER_MS, 'connection_ack');
-				subscribeArticlesMutated(existingGraphql, 'before');
-				await sleep(200);
+				const existing = await holdSubscriptions(token); // opened before the revocation
 
 				const revoked = await cli('revoke', 'svc-ws');
 				assert.equal(revoked.code, 0, revoked.stderr);
@@ -482,23 +497,10 @@ export function describeHookSuite(target: HookTarget): void {
 
 					// The connections opened before the revocation: Directus authenticated them once and
 					// keeps their accountability; the hook empties it in place when the client is revoked.
-					const id = await createArticle('after-revoke');
-					await assert.rejects(
-						existingRest.waitForMessage(createdEvent(id), NO_EVENT_MS),
-						'no event on the REST connection opened before the revocation',
-					);
-					await assert.rejects(
-						existingGraphql.waitForMessage(graphqlEvent(id), NO_EVENT_MS),
-						'no event on the GraphQL connection opened before the revocation',
-					);
-					existingRest.send({ type: 'items', collection: 'articles', action: 'read', uid: 'read-after-revoke' });
-					// Directus 11 leaves the uid out of error answers: match on the type.
-					const read = await existingRest.waitForMessage((m) => m.type === 'items', WS_ANSWER_MS, 'answer to a read');
-					assert.equal(read.status, 'error');
-					assert.equal(read.error?.code, 'FORBIDDEN');
+					await assertNoRightsLeft(existing, 'after-revoke');
 				} finally {
-					existingRest.terminate();
-					existingGraphql.terminate();
+					existing.rest.terminate();
+					existing.graphql.terminate();
 					const again = await cli('provision', 'svc-ws', '--role', READER_ROLE);
 					assert.equal(again.code, 0, again.stderr);
 				}
@@ -514,26 +516,16 @@ export function describeHookSuite(target: HookTarget): void {
 				const provisioned = await cli('provision', 'svc-role-deleted', '--role', role.id);
 				assert.equal(provisioned.code, 0, provisioned.stderr);
 				const token = await tokenFor('svc-role-deleted');
-				const rest = await restConnection(token, restVia);
-				assert.equal((await subscribeArticles(rest, 'before')).event, 'init');
-				const graphql = await graphqlConnection(token, graphqlVia);
-				await graphql.waitForMessage((m) => m.type === 'connection_ack', WS_ANSWER_MS, 'connection_ack');
-				subscribeArticlesMutated(graphql, 'before');
-				await sleep(200);
+				const held = await holdSubscriptions(token);
 				try {
 					await adminApi(directus.url, directus.adminToken, `/roles/${role.id}`, 'DELETE');
 					assert.equal((await call('/items/articles', token)).status, 401, 'REST: refused at once');
 					// Directus announces the users' suspension before its transaction commits; the hook decides again once it settled.
 					await sleep(SETTLE_MS + 500);
-					const id = await createArticle('after-role-deleted');
-					await assert.rejects(rest.waitForMessage(createdEvent(id), NO_EVENT_MS), 'no event on the REST connection');
-					await assert.rejects(graphql.waitForMessage(graphqlEvent(id), NO_EVENT_MS), 'no event on the GraphQL connection');
-					rest.send({ type: 'items', collection: 'articles', action: 'read', uid: 'read-after-role-deleted' });
-					const read = await rest.waitForMessage((m) => m.type === 'items', WS_ANSWER_MS, 'answer to a read');
-					assert.equal(read.error?.code, 'FORBIDDEN', JSON.stringify(read));
+					await assertNoRightsLeft(held, 'after-role-deleted');
 				} finally {
-					rest.terminate();
-					graphql.terminate();
+					held.rest.terminate();
+					held.graphql.terminate();
 				}
 			});
 
